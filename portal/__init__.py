@@ -1,0 +1,48 @@
+"""Thi đua Portal: the application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the portal: configuration, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    from portal.config import load_config
+
+    load_config(app, config)
+
+    from portal import web
+    from portal.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    login_manager.init_app(app)
+    web.init_app(app)
+
+    from portal import models  # noqa: F401  (every table known to Alembic and the session)
+    from portal.api.views import bp as api_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.dashboard.views import bp as dashboard_bp
+    from portal.org.views import bp as org_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(org_bp)
+    app.register_blueprint(api_bp)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,148 @@
+"""JSON API v1 (DESIGN §4): the same services as the pages, the same policy, JSON in and out."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.api.openapi import openapi_spec
+from portal.auth import policy
+from portal.auth import services as auth
+from portal.errors import ServiceError, json_error
+from portal.org import services as org
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+@bp.before_request
+def require_login():
+    """Every API call needs a session or a bearer token (the spec itself is public)."""
+    if request.endpoint == "api.openapi":
+        return None
+    if not current_user.is_authenticated:
+        return json_error(401, "unauthorized", _("Cần đăng nhập hoặc gửi mã API (Authorization: Bearer …)."))
+    return None
+
+
+def json_body():
+    """Return the request's JSON, or raise 415/400 with a Vietnamese message."""
+    if not request.is_json:
+        raise UnsupportedMediaType(_("Cần gửi dữ liệu JSON (Content-Type: application/json)."))
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ServiceError(_("Dữ liệu JSON không đọc được."))
+    return data
+
+
+def json_object() -> dict:
+    data = json_body()
+    if not isinstance(data, dict):
+        raise ServiceError(_("Cần một đối tượng JSON."))
+    return data
+
+
+def paginate(items: list, *, per_page: int = 100) -> dict:
+    """Slice a list into the API's page shape {items, total, page, pages}."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        raise ServiceError(_("Số trang không hợp lệ.")) from None
+    total = len(items)
+    pages = max(1, math.ceil(total / per_page))
+    return {"items": items[(page - 1) * per_page: page * per_page], "total": total, "page": page, "pages": pages}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Serve the API description."""
+    return jsonify(openapi_spec())
+
+
+@bp.get("/me")
+def me():
+    """Describe the caller and its unit's bloc and role per year."""
+    return jsonify(auth.me(current_user))
+
+
+@bp.get("/units")
+def list_units():
+    """List units in Vietnamese order."""
+    policy.require(current_user, "portal.read")
+    return jsonify(paginate([u.to_dict() for u in org.list_units(q=request.args.get("q", ""))]))
+
+
+@bp.get("/units/<code>")
+def get_unit(code):
+    """Return one unit."""
+    return jsonify(policy.get_unit_for(current_user, code).to_dict())
+
+
+@bp.post("/units")
+def create_unit():
+    """Create a unit (Board)."""
+    policy.require(current_user, "org.manage")
+    return jsonify(org.create_unit(current_user, json_object()).to_dict()), 201
+
+
+@bp.get("/blocs")
+def list_blocs():
+    """List blocs."""
+    policy.require(current_user, "portal.read")
+    return jsonify(paginate([b.to_dict() for b in org.list_blocs()]))
+
+
+@bp.get("/blocs/<code>")
+def get_bloc(code):
+    """Return one bloc."""
+    return jsonify(policy.get_bloc_for(current_user, code).to_dict())
+
+
+@bp.post("/blocs")
+def create_bloc():
+    """Create a bloc (Board)."""
+    policy.require(current_user, "org.manage")
+    return jsonify(org.create_bloc(current_user, json_object()).to_dict()), 201
+
+
+def _membership_items(year: int) -> list[dict]:
+    return [{"unit": r.unit, "bloc": r.bloc, "role": r.role} for r in org.membership_rows(year)]
+
+
+@bp.get("/years/<year>/memberships")
+def get_memberships(year):
+    """List the year's memberships."""
+    policy.require(current_user, "portal.read")
+    year = org.check_year(year)
+    items = _membership_items(year)
+    return jsonify({"year": year, "items": items, "total": len(items), "page": 1, "pages": 1})
+
+
+@bp.put("/years/<year>/memberships")
+def put_memberships(year):
+    """Replace the year's memberships as one transaction (Board); nothing changes on any error."""
+    policy.require(current_user, "org.manage")
+    year = org.check_year(year)
+    data = json_body()
+    items = data.get("items") if isinstance(data, dict) else data
+    result = org.replace_memberships(current_user, year, org.rows_from_json(items))
+    items = _membership_items(year)
+    return jsonify({"year": year, "changed": result["changed"], "items": items, "total": len(items), "page": 1, "pages": 1})
+
+
+@bp.post("/users")
+def create_user():
+    """Create an account (Board)."""
+    policy.require(current_user, "user.manage")
+    data = json_object()
+    user = auth.create_user(current_user, username=str(data.get("username") or ""), password=str(data.get("password") or ""),
+                            role=str(data.get("role") or ""), unit_code=data.get("unit") or None,
+                            full_name=str(data.get("full_name") or ""))
+    return jsonify({"username": user.username, "full_name": user.full_name, "role": user.role,
+                    "unit": user.unit.code if user.unit else None}), 201

@@ -1,0 +1,123 @@
+"""The one place that answers "may this user do this to this object in this year?".
+
+Every view and API route asks here (directly or through a `get_*_for` loader); templates only hide
+links. Board admins may do everything; an officer acts for its own unit; the officers of a bloc's
+leader unit *that year* run the bloc, so next year's rotation moves the rights with no user edited;
+viewers read.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import g, has_request_context
+from flask_babel import gettext as _
+
+from portal.errors import Forbidden
+from portal.org import services as org
+from portal.org.models import Bloc, Membership, Unit
+
+# action name -> rule(user, target, year) -> bool; admins pass every rule.
+RULES: dict[str, Callable[[Any, Any, int | None], bool]] = {}
+
+
+def rule(action: str):
+    """Register the rule for one action."""
+    def decorate(fn):
+        RULES[action] = fn
+        return fn
+    return decorate
+
+
+def can(user, action: str, target=None, *, year: int | None = None) -> bool:
+    """Return True when the user may perform the action on the target in that year."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if action not in RULES:
+        raise KeyError(f"unknown policy action {action!r}")
+    if user.role == "admin":
+        return True
+    return bool(RULES[action](user, target, year))
+
+
+def require(user, action: str, target=None, *, year: int | None = None) -> None:
+    """Raise Forbidden (403, Vietnamese message) unless the user may act."""
+    if not can(user, action, target, year=year):
+        raise Forbidden(_("Tài khoản của bạn không có quyền thực hiện thao tác này."))
+
+
+def unit_membership(user, year: int | None) -> Membership | None:
+    """Return the membership of the user's unit in that year (cached for the request)."""
+    if year is None or user.unit_id is None:
+        return None
+    cache = _request_cache()
+    key = ("membership", user.unit_id, year)
+    if key not in cache:
+        cache[key] = org.membership_of(user.unit_id, year)
+    return cache[key]
+
+
+def _request_cache() -> dict:
+    if has_request_context():
+        if not hasattr(g, "_policy_cache"):
+            g._policy_cache = {}
+        return g._policy_cache
+    return {}
+
+
+def _officer(user) -> bool:
+    return user.role == "officer" and user.unit_id is not None
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+@rule("portal.read")
+def _read(user, target, year):
+    """Any logged-in, active account reads the archive, the org and the dashboard."""
+    return True
+
+
+@rule("org.manage")
+def _manage_org(user, target, year):
+    """Only the Board edits units, blocs, memberships and accounts."""
+    return False
+
+
+@rule("user.manage")
+def _manage_users(user, target, year):
+    return False
+
+
+@rule("unit.act")
+def _act_for_unit(user, target: Unit, year):
+    """An officer acts for its own unit (its reports, its self-score)."""
+    return _officer(user) and target is not None and target.id == user.unit_id
+
+
+@rule("bloc.run")
+def _run_bloc(user, target: Bloc, year):
+    """The officers of the bloc's leader unit that year run it (criteria, bloc scores, bloc documents)."""
+    m = unit_membership(user, year)
+    return _officer(user) and target is not None and m is not None and m.bloc_id == target.id and m.role == "leader"
+
+
+@rule("bloc.member")
+def _bloc_member(user, target: Bloc, year):
+    """An officer whose unit belongs to the bloc that year takes part in it (sees its working papers)."""
+    m = unit_membership(user, year)
+    return _officer(user) and target is not None and m is not None and m.bloc_id == target.id
+
+
+# --- loaders: fetch an object and check the right in one step (flaskr's get_post shape) ---------
+
+def get_unit_for(user, code_or_id, action: str = "portal.read", *, year: int | None = None) -> Unit:
+    """Return the unit or raise NotFound/Forbidden."""
+    unit = org.get_unit(code_or_id)
+    require(user, action, unit, year=year)
+    return unit
+
+
+def get_bloc_for(user, code_or_id, action: str = "portal.read", *, year: int | None = None) -> Bloc:
+    """Return the bloc or raise NotFound/Forbidden."""
+    bloc = org.get_bloc(code_or_id)
+    require(user, action, bloc, year=year)
+    return bloc

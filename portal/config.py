@@ -1,0 +1,90 @@
+"""Configuration: defaults in code, then instance/config.py, then the environment, then the caller."""
+import os
+import secrets
+from pathlib import Path
+
+# DESIGN §4: these names are public; scripts set them in the environment.
+ENV_KEYS = (
+    "DATABASE_URL",
+    "PORTAL_INSTANCE_DIR",
+    "PORTAL_ARCHIVE_DIR",
+    "PORTAL_INDEX_DIR",
+    "SECRET_KEY",
+    "PORTAL_ADMIN_PASSWORD",
+    "PORTAL_SEARCH_ENGINE",
+)
+
+DEFAULTS = {
+    "PORTAL_SEARCH_ENGINE": "whoosh",
+    "PORTAL_UPLOAD_MAX_MB": 50,
+    "PORTAL_REQUEST_MAX_MB": 210,  # several PDFs in one upload form
+    "PORTAL_SECURE_COOKIES": False,
+    "PORTAL_LOGIN_MAX_FAILURES": 5,
+    "PORTAL_LOGIN_LOCK_MINUTES": 15,
+    "PORTAL_LOGIN_MAX_FAILURES_PER_IP": 30,
+    "PORTAL_PAGE_SIZE": 50,
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "PORTAL_LANGUAGES": ("vi", "en"),
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; a meeting can last hours
+    "WTF_CSRF_CHECK_DEFAULT": False,  # checked in a before_request hook so bearer-token API calls are exempt
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "JSON_SORT_KEYS": False,
+}
+
+
+def _env_config() -> dict:
+    """Read the public configuration keys from the environment."""
+    return {key: os.environ[key] for key in ENV_KEYS if os.environ.get(key)}
+
+
+def load_config(app, test_config: dict | None) -> None:
+    """Fill app.config from defaults, instance/config.py, the environment and test_config (last wins)."""
+    app.config.update(DEFAULTS)
+    overrides = dict(_env_config())
+    if test_config:
+        overrides.update(test_config)
+
+    instance_dir = Path(overrides.get("PORTAL_INSTANCE_DIR") or Path.cwd() / "instance").resolve()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    app.instance_path = str(instance_dir)
+    app.config.from_pyfile(str(instance_dir / "config.py"), silent=True)
+    app.config.update(overrides)
+
+    app.config["PORTAL_INSTANCE_DIR"] = str(instance_dir)
+    archive_dir = Path(app.config.get("PORTAL_ARCHIVE_DIR") or Path.cwd() / "archive").resolve()
+    index_dir = Path(app.config.get("PORTAL_INDEX_DIR") or instance_dir / "index").resolve()
+    for folder in (archive_dir, index_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    app.config["PORTAL_ARCHIVE_DIR"] = str(archive_dir)
+    app.config["PORTAL_INDEX_DIR"] = str(index_dir)
+
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite3'}"
+    # Heroku-style URLs still say postgres://, which SQLAlchemy 2 no longer accepts.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    app.config["DATABASE_URL"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance_dir)
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("PORTAL_SECURE_COOKIES"))
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["PORTAL_REQUEST_MAX_MB"]) * 1024 * 1024
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """Return the secret key stored in the instance folder, generating it once."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting at once must end up with the same key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

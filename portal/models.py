@@ -1,0 +1,4 @@
+"""Import every model so metadata, Alembic and relationships see all tables."""
+from portal.audit import AuditEvent  # noqa: F401
+from portal.auth.models import ApiToken, LoginAttempt, User  # noqa: F401
+from portal.org.models import Bloc, Membership, Unit  # noqa: F401

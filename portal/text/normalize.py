@@ -1,0 +1,108 @@
+"""Unicode normalisation and accent folding for Vietnamese text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["nfc", "clean_text", "fold", "fold_keep_length", "VIETNAMESE_LETTERS"]
+
+# Every precomposed Vietnamese letter, lower then upper case (NFC), plus đ/Đ.
+_VI_LOWER = (
+    "aàáảãạăằắẳẵặâầấẩẫậ"
+    "eèéẻẽẹêềếểễệ"
+    "iìíỉĩị"
+    "oòóỏõọôồốổỗộơờớởỡợ"
+    "uùúủũụưừứửữự"
+    "yỳýỷỹỵ"
+    "đ"
+)
+VIETNAMESE_LETTERS = _VI_LOWER + _VI_LOWER.upper()
+
+# Look-alikes of Đ that legacy font converters (TCVN3/VNI) and some keyboards put in
+# Vietnamese text: Icelandic eth and African D. Folding them to "d" keeps search working.
+_D_LIKE = {"đ", "Đ", "Ð", "ð", "Ɖ", "ɖ"}
+
+_ASCII_SPACE_RE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f]")
+_WS_RE = re.compile(r"[\s\u200b\ufeff]+")
+
+
+def nfc(s: str | None) -> str:
+    """Return ``s`` in Unicode NFC (None gives "")."""
+    if s is None:
+        return ""
+    return unicodedata.normalize("NFC", s)
+
+
+def clean_text(s: str | None) -> str:
+    """Return ``s`` in NFC with every whitespace run (NBSP, tabs, newlines) made one space, stripped."""
+    return _WS_RE.sub(" ", nfc(s)).strip()
+
+
+def _fold_char(c: str) -> str | None:
+    """Fold one character to exactly one character, or None when it is a combining mark."""
+    if unicodedata.combining(c):
+        return None
+    if c in _D_LIKE:
+        return "d"
+    if c.isspace():
+        # NBSP and the other Unicode spaces from Word documents must match a typed space.
+        return " "
+    base = "".join(ch for ch in unicodedata.normalize("NFD", c) if not unicodedata.combining(ch))
+    if len(base) != 1:
+        # Hangul syllables and similar decompose into several starters: keep them whole.
+        base = c
+    low = base.lower()
+    # A few characters grow on lower() (e.g. 'İ' → 'i̇'); never let folding change length.
+    if len(low) != 1:
+        low = base
+    return low
+
+
+class _FoldTable(dict):
+    """A lazily filled ``str.translate`` table; misses are computed once and cached."""
+
+    def __init__(self, keep_marks: bool) -> None:
+        super().__init__()
+        self.keep_marks = keep_marks
+
+    def __missing__(self, code: int) -> str | None:
+        c = chr(code)
+        folded = _fold_char(c)
+        if folded is None and self.keep_marks:
+            folded = c
+        self[code] = folded
+        return folded
+
+
+_FOLD_DROP = _FoldTable(keep_marks=False)
+_FOLD_KEEP = _FoldTable(keep_marks=True)
+
+# Precompute Latin-1, Latin Extended A/B, combining marks and Latin Extended Additional
+# (all Vietnamese letters live there), so the common path never calls __missing__.
+for _table in (_FOLD_DROP, _FOLD_KEEP):
+    for _lo, _hi in ((0x00, 0x250), (0x300, 0x370), (0x1E00, 0x1F00)):
+        for _code in range(_lo, _hi):
+            _table[_code]  # noqa: B018 - fills the cache through __missing__
+del _table, _lo, _hi, _code
+
+
+def fold_keep_length(s: str | None) -> str:
+    """Fold ``nfc(s)`` character by character: the result always has the length of ``nfc(s)``."""
+    t = nfc(s)
+    if t.isascii() and not _ASCII_SPACE_RE.search(t):
+        return t.lower()
+    return t.translate(_FOLD_KEEP)
+
+
+def fold(s: str | None) -> str:
+    """Fold for search and comparison: NFC, lower case, tone and vowel marks removed, đ→d, spaces → " "."""
+    t = nfc(s)
+    if t.isascii() and not _ASCII_SPACE_RE.search(t):
+        return t.lower()
+    out = t.translate(_FOLD_DROP)
+    # Dropping a stray mark can bring two composable starters together; keep output NFC
+    # so that fold is idempotent. Never happens for text without leftover marks.
+    if not out.isascii() and not unicodedata.is_normalized("NFC", out):
+        out = unicodedata.normalize("NFC", out)
+    return out
