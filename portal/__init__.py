@@ -31,6 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     web.init_app(app)
 
+    from portal.errors import register_error_handlers
+
+    register_error_handlers(app)
+
     from portal import models  # noqa: F401  (every table known to Alembic and the session)
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp

@@ -45,12 +45,14 @@ def register_cli(app) -> None:
         from portal.demo import load_demo
         from portal.maintenance import init_instance
 
-        init_instance()
+        setup = init_instance()
         result = load_demo(click.echo)
         click.echo("\nTài khoản dùng thử (mật khẩu chỉ dùng cho bản demo):")
         click.echo(f"  {'tên đăng nhập':<16} {'vai trò':<8} {'đơn vị':<12} mật khẩu")
         for u in result["accounts"]:
             click.echo(f"  {u.username:<16} {u.role:<8} {u.unit_code or 'Ban TĐKT':<12} {u.password}")
+        if setup["admin_created"] and setup["admin_password"]:
+            click.echo(f"  {'admin':<16} {'admin':<8} {'Ban TĐKT':<12} {setup['admin_password']}  (tạo mới, chỉ hiện một lần)")
 
     user_group = AppGroup("user", help="Quản lý tài khoản.")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
@@ -35,7 +35,7 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 def select_locale() -> str:
     """Vietnamese unless the user chose English (kept in the session)."""
     languages = current_app.config["PORTAL_LANGUAGES"]
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -53,8 +53,7 @@ def init_app(app) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import redirect, url_for
-        from flask_htmx import make_response
+        from flask import make_response, redirect, url_for
 
         from portal.errors import json_error
 
@@ -63,7 +62,9 @@ def init_app(app) -> None:
         target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
         if request.headers.get("HX-Request"):
             # A partial request cannot show the login page inside a table cell: send the browser there.
-            return make_response("", status=401, redirect=target)
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = target
+            return response
         return redirect(target)
 
     @app.before_request
@@ -108,3 +109,4 @@ def init_app(app) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
+from portal.forms import choices
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -18,6 +19,6 @@ class EmptyForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(_l("Vui lòng nhập tên đăng nhập.")), Length(max=80)])
     full_name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Vai trò"), choices=[("officer", _l("Cán bộ đơn vị")), ("viewer", _l("Người xem")), ("admin", _l("Ban TĐKT (quản trị)"))])
+    role = SelectField(_l("Vai trò"), choices=choices([("officer", _l("Cán bộ đơn vị")), ("viewer", _l("Người xem")), ("admin", _l("Ban TĐKT (quản trị)"))]))
     unit = SelectField(_l("Đơn vị"), choices=[], validate_choice=False)
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu.")), Length(min=8, max=200, message=_l("Mật khẩu cần ít nhất 8 ký tự."))])

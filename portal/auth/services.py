@@ -19,11 +19,20 @@ from portal.extensions import db
 from portal.org import services as org
 from portal.text import clean_text, utcnow
 
-_hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 8
-# A dummy hash so a login for an unknown user costs as much as a real one (no user enumeration by timing).
-_DUMMY_HASH = _hasher.hash("không-có-tài-khoản-này")
+_hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
+    """Return the argon2 hasher and a dummy hash; tests configure cheap parameters (PORTAL_ARGON2_PARAMS)."""
+    params = current_app.config.get("PORTAL_ARGON2_PARAMS") or {}
+    key = tuple(sorted(params.items()))
+    if key not in _hashers:
+        hasher = PasswordHasher(**params)
+        # A dummy hash so a login for an unknown user costs as much as a real one (no user enumeration by timing).
+        _hashers[key] = (hasher, hasher.hash("không-có-tài-khoản-này"))
+    return _hashers[key]
 
 
 class LoginThrottled(ServiceError):
@@ -33,17 +42,18 @@ class LoginThrottled(ServiceError):
 
 def hash_password(password: str) -> str:
     """Return the argon2 hash of a password."""
-    return _hasher.hash(password)
+    return _hasher_and_dummy()[0].hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Check a password against the user's hash (constant work for unknown users)."""
+    hasher, dummy = _hasher_and_dummy()
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = hasher.verify(user.password_hash if user else dummy, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-    if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if ok and user is not None and hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     return ok and user is not None
 
 

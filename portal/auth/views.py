@@ -9,6 +9,7 @@ from portal.auth import policy
 from portal.auth import services as auth
 from portal.auth.forms import EmptyForm, LoginForm, UserForm
 from portal.errors import ServiceError, ValidationFailed
+from portal.forms import choices
 from portal.org import services as org
 
 bp = Blueprint("auth", __name__)
@@ -74,7 +75,7 @@ def users():
 
 def _user_form(formdata=None) -> UserForm:
     form = UserForm(formdata=formdata)
-    form.unit.choices = [("", _("— Ban TĐKT / không thuộc đơn vị —"))] + [(u.code, u.name) for u in org.list_units(active_only=True)]
+    form.unit.choices = choices([("", _("— Ban TĐKT / không thuộc đơn vị —"))] + [(u.code, u.name) for u in org.list_units(active_only=True)])
     return form
 
 

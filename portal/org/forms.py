@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.forms import choices
 from portal.org.services import UNIT_KIND_LABELS
 
 
@@ -12,7 +13,7 @@ class UnitForm(FlaskForm):
                        description=_l("Chữ in hoa không dấu, ví dụ SNV, H-BANMUONG."))
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(_l("Vui lòng nhập tên đơn vị.")), Length(max=200)])
     short_name = StringField(_l("Tên viết tắt"), validators=[Optional(), Length(max=80)])
-    kind = SelectField(_l("Loại đơn vị"), choices=list(UNIT_KIND_LABELS.items()))
+    kind = SelectField(_l("Loại đơn vị"), choices=choices(UNIT_KIND_LABELS.items()))
     active = BooleanField(_l("Đang hoạt động"), default=True)
     version = HiddenField()
 

@@ -169,16 +169,16 @@ def _membership_context(year: int, rows: list[MembershipRow], errors: dict) -> d
         return (bloc_order.get(row.bloc, 999), role_order.get(row.role, 3)) if row else (1000, 3)
 
     units.sort(key=order)  # stable: Vietnamese name order within a bloc and role
+    unit_names = {u.code: u.name for u in units}
     summary = {}
     for r in rows:
         entry = summary.setdefault(r.bloc, {"leader": [], "deputy": [], "count": 0})
         entry["count"] += 1
         if r.role in ("leader", "deputy"):
-            entry[r.role].append(r.unit)
-    unit_names = {u.code: u.name for u in units}
+            entry[r.role].append(unit_names.get(r.unit, r.unit))
     return {
         "year": year, "units": units, "blocs": blocs, "bloc_by_code": bloc_by_code, "chosen": chosen,
-        "errors": errors, "summary": summary, "unit_names": unit_names, "role_labels": ROLE_LABELS,
+        "errors": errors, "summary": summary, "role_labels": ROLE_LABELS,
         "years": sorted(set(org.membership_years()) | {year, year + 1, today_local().year}, reverse=True),
         "has_previous": bool(org.membership_rows(year - 1)), "can_manage": policy.can(current_user, "org.manage"),
         "action_form": EmptyForm(),
