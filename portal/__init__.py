@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None):
     """Create the portal: configuration, extensions, blueprints, CLI."""
+    # Flask is imported here, not at module level, so the sandboxed PDF child process that imports
+    # portal.documents.* starts without loading the web stack.
+    from flask import Flask
+
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

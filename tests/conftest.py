@@ -22,6 +22,18 @@ def pytest_report_header(config):
     return [f"SQLite {sqlite3.sqlite_version}, Whoosh {whoosh.versionstring()}, pypdf {pypdf.__version__}, Python {sys.version.split()[0]}"]
 
 
+def pytest_collection_modifyitems(items):
+    """Mark browser tests `e2e` and run them last.
+
+    Playwright's sync API keeps an asyncio loop running in the main thread while the browser lives,
+    so code that calls asyncio.run() (pyHanko's signer) must not run after it in the same session.
+    """
+    browser_tests = [item for item in items if "/e2e/" in str(item.path)]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    items[:] = [item for item in items if item not in browser_tests] + browser_tests
+
+
 def make_app(tmp_path, **overrides):
     """Create an app whose instance, archive and index live under tmp_path, with the schema created."""
     config = {

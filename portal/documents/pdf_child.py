@@ -1,0 +1,376 @@
+"""The sandboxed half of ``portal.documents.pdf.inspect_pdf``: parse one untrusted PDF.
+
+Run by the parent as a child process (see ``pdf.py`` for how it is started)::
+
+    python -m portal.documents.pdf_child PATH MAX_PAGES [--memory-mb N] [--cpu-s N]
+        [--text-cap-bytes N] [--trust-dir DIR]
+
+It first puts limits on itself (address space, CPU seconds, no core file, a cap on the size of
+files it may write), before any byte of the PDF is read, then prints exactly one JSON object on
+its stdout and exits 0::
+
+    {"ok": true,  "result": {...}}                       # see _inspect
+    {"ok": false, "code": "damaged", "detail": "…", ...} # a refusal code of pdf.py
+
+Anything else (no JSON, killed by a signal, exit status ≠ 0) is interpreted by the parent.
+The messages for officials live in the parent; ``detail`` is a short English note for logs.
+
+Start-up cost matters (one child per upload): this module imports only the standard library,
+``portal.text`` and pypdf; pyHanko (slow to import) is imported only when the file looks signed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any
+
+#: Default cap on the extracted text kept per document (UTF-8 bytes).
+DEFAULT_TEXT_CAP_BYTES = 5 * 1024 * 1024
+
+_MAX_LOG_LINES = 30
+
+
+class Refusal(Exception):
+    """A refusal with one of the codes of ``portal.documents.pdf.REFUSAL_CODES``."""
+
+    def __init__(self, code: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+# ------------------------------------------------------------------------------------------
+# limits and plumbing
+# ------------------------------------------------------------------------------------------
+
+
+def _apply_limits(memory_mb: int | None, cpu_s: int | None, fsize_mb: int = 64) -> None:
+    import resource
+
+    def lower(which: int, value: int) -> None:
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+    if memory_mb:
+        lower(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
+    if cpu_s:
+        # soft limit → SIGXCPU; the hard limit one second later → SIGKILL
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        want_hard = cpu_s + 1 if hard == resource.RLIM_INFINITY else min(cpu_s + 1, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (min(cpu_s, want_hard), want_hard))
+    lower(resource.RLIMIT_CORE, 0)
+    lower(resource.RLIMIT_FSIZE, fsize_mb * 1024 * 1024)
+
+
+class _LogCollector:
+    """Collects pypdf's log warnings (its "I repaired this" notes) instead of printing them."""
+
+    def __init__(self) -> None:
+        import logging
+
+        class Handler(logging.Handler):
+            def emit(inner, record: logging.LogRecord) -> None:  # noqa: N805
+                self.count += 1
+                if len(self.lines) < _MAX_LOG_LINES:
+                    try:
+                        msg = record.getMessage()
+                    except Exception:  # noqa: BLE001
+                        msg = str(record.msg)
+                    self.lines.append(f"{record.name}: {msg}"[:300])
+
+        self.count = 0
+        self.lines: list[str] = []
+        self.handler = Handler(level=logging.WARNING)
+        lg = logging.getLogger("pypdf")
+        lg.addHandler(self.handler)
+        lg.setLevel(logging.WARNING)
+        lg.propagate = False
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_TRAILING_WS_RE = re.compile(r"[ \t]+\n")
+
+
+def clean_page_text(text: str) -> str:
+    """NFC; line ends "\\n"; NUL and other control characters (which PostgreSQL, XML and HTML
+    reject) and lone surrogates removed; trailing spaces on lines and blank lines at the end of
+    the page dropped. Text inside a line is left exactly as extracted."""
+    from portal.text import nfc
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = _CONTROL_RE.sub(lambda m: "" if m.group() == "\x00" else " ", text)
+    text = nfc(text)
+    text = _TRAILING_WS_RE.sub("\n", text)
+    return text.rstrip()
+
+
+def _size_vi(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.0f} MB"
+    return f"{max(1, round(n / 1024))} kB"
+
+
+def _pdf_version(reader: Any) -> str | None:
+    try:
+        header = reader.pdf_header
+    except Exception:  # noqa: BLE001
+        return None
+    m = re.search(r"(\d\.\d)", str(header))
+    version = m.group(1) if m else None
+    try:  # the catalog may declare a later version than the header (ISO 32000-1 §7.2.2)
+        cat_version = reader.trailer["/Root"].get_object().get("/Version")
+        if cat_version is not None:
+            m2 = re.fullmatch(r"/?(\d\.\d)", str(cat_version))
+            if m2 and (version is None or m2.group(1) > version):
+                version = m2.group(1)
+    except Exception:  # noqa: BLE001
+        pass
+    return version
+
+
+def _meta_str(value: Any) -> str | None:
+    from portal.text import nfc
+
+    if value is None:
+        return None
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001
+        return None
+    text = _CONTROL_RE.sub(" ", text.replace("\x00", ""))
+    text = nfc(text).strip()[:1000]
+    return text or None
+
+
+def _looks_signed(reader: Any, path: str) -> bool:
+    """Cheap test before importing pyHanko: a signature field with a value in the AcroForm,
+    or the bytes "/ByteRange" anywhere (a signature dictionary can never sit in a compressed
+    object stream, because its byte range refers to literal file offsets)."""
+    try:
+        acro = reader.trailer["/Root"].get_object().get("/AcroForm")
+        if acro is not None:
+            stack = list(acro.get_object().get("/Fields") or [])
+            seen = 0
+            while stack and seen < 10_000:
+                seen += 1
+                fld = stack.pop().get_object()
+                if fld.get("/FT") == "/Sig" and fld.get("/V") is not None:
+                    return True
+                stack.extend(fld.get("/Kids") or [])
+    except Exception:  # noqa: BLE001 - fall back to the byte scan
+        pass
+    import mmap
+
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b"/ByteRange") >= 0
+    except (OSError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------------------------------
+# the inspection
+# ------------------------------------------------------------------------------------------
+
+
+def _inspect(path: str, max_pages: int, text_cap_bytes: int, trust_dir: str | None) -> dict[str, Any]:
+    from pypdf import PdfReader
+    from pypdf import PasswordType
+    from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError
+
+    logs = _LogCollector()
+    warnings_vi: list[str] = []
+
+    fh = open(path, "rb")  # noqa: SIM115 - closed in finally
+    try:
+        try:
+            reader = PdfReader(fh, strict=False)
+        except EmptyFileError as exc:
+            raise Refusal("empty", str(exc)) from exc
+        except LimitReachedError as exc:
+            raise Refusal("too_complex", f"pypdf limit: {exc}") from exc
+        except (MemoryError, DependencyError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever pypdf trips on, the file is damaged
+            raise Refusal("damaged", f"{type(exc).__name__}: {exc}") from exc
+
+        if reader.is_encrypted:
+            try:
+                outcome = reader.decrypt("")
+            except DependencyError:
+                raise
+            except NotImplementedError as exc:  # an encryption scheme pypdf does not know
+                raise Refusal("encrypted", f"unsupported encryption: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001
+                raise Refusal("damaged", f"decrypt: {type(exc).__name__}: {exc}") from exc
+            if outcome == PasswordType.NOT_DECRYPTED:
+                raise Refusal("encrypted", "a user password is required")
+            warnings_vi.append(
+                "Tệp PDF có đặt mật khẩu hạn chế quyền (in, sao chép) nhưng mở được không cần "
+                "mật khẩu; hệ thống đã đọc bình thường."
+            )
+
+        try:
+            page_count = len(reader.pages)
+        except LimitReachedError as exc:
+            raise Refusal("too_complex", f"pypdf limit: {exc}") from exc
+        except (MemoryError, DependencyError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. "Detected cyclic page references"
+            raise Refusal("damaged", f"page tree: {type(exc).__name__}: {exc}") from exc
+        if page_count == 0:
+            raise Refusal("empty", "no pages")
+        if page_count > max_pages:
+            raise Refusal("too_many_pages", f"{page_count} > {max_pages}", page_count=page_count)
+
+        producer = creator = title = None
+        try:
+            meta = reader.metadata
+            if meta is not None:
+                producer = _meta_str(meta.get("/Producer"))
+                creator = _meta_str(meta.get("/Creator"))
+                title = _meta_str(meta.get("/Title"))
+        except (MemoryError, LimitReachedError):
+            raise
+        except Exception:  # noqa: BLE001 - broken metadata is not worth refusing the file
+            warnings_vi.append("Không đọc được thông tin mô tả (metadata) của tệp PDF.")
+
+        pages_text: list[str] = []
+        used = 0
+        capped_at: int | None = None
+        failed_pages: list[int] = []
+        for index in range(page_count):
+            if capped_at is not None:
+                pages_text.append("")
+                continue
+            try:
+                raw = reader.pages[index].extract_text()
+            except LimitReachedError as exc:
+                raise Refusal("too_complex", f"page {index + 1}: pypdf limit: {exc}") from exc
+            except (MemoryError, DependencyError):
+                raise
+            except Exception:  # noqa: BLE001 - one unreadable page must not lose the others
+                failed_pages.append(index + 1)
+                pages_text.append("")
+                continue
+            text = clean_page_text(raw or "")
+            size = len(text.encode("utf-8"))
+            if used + size > text_cap_bytes:
+                text = text.encode("utf-8")[: max(0, text_cap_bytes - used)].decode("utf-8", "ignore")
+                capped_at = index + 1
+                size = len(text.encode("utf-8"))
+            used += size
+            pages_text.append(text)
+        if failed_pages:
+            shown = ", ".join(str(p) for p in failed_pages[:10]) + ("…" if len(failed_pages) > 10 else "")
+            warnings_vi.append(f"Không trích xuất được chữ ở {len(failed_pages)} trang (trang {shown}).")
+        if capped_at is not None:
+            warnings_vi.append(
+                f"Văn bản trích xuất quá dài: chỉ lưu {_size_vi(text_cap_bytes)} đầu "
+                f"(đến trang {capped_at}/{page_count})."
+            )
+
+        pdf_version = _pdf_version(reader)
+        looks_signed = _looks_signed(reader, path)
+        del reader  # free decoded streams before pyHanko parses the file again
+    finally:
+        fh.close()
+
+    signatures: list[dict[str, Any]] = []
+    if looks_signed:
+        import gc
+
+        gc.collect()
+        try:
+            from portal.documents.signatures import read_signature_facts
+
+            signatures = [f.to_dict() for f in read_signature_facts(path, trust_roots_dir=trust_dir)]
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            logs.lines.append(f"signatures: {type(exc).__name__}: {exc}"[:300])
+            warnings_vi.append("Tệp có chữ ký số nhưng không đọc được thông tin chữ ký.")
+
+    if logs.count:
+        warnings_vi.append(
+            "Tệp PDF có một số lỗi cấu trúc nhỏ; hệ thống đã tự khắc phục khi đọc "
+            f"({logs.count} cảnh báo)."
+        )
+    return {
+        "page_count": page_count,
+        "pages_text": pages_text,
+        "pdf_version": pdf_version,
+        "producer": producer,
+        "creator": creator,
+        "info_title": title,
+        "signatures": signatures,
+        "warnings": warnings_vi,
+        "log": logs.lines,
+    }
+
+
+def _parse_args(argv: list[str]) -> dict[str, Any]:
+    if len(argv) < 2:
+        raise SystemExit("usage: pdf_child PATH MAX_PAGES [--memory-mb N] [--cpu-s N] [--text-cap-bytes N] [--trust-dir DIR]")
+    opts: dict[str, Any] = {
+        "path": argv[0],
+        "max_pages": int(argv[1]),
+        "memory_mb": None,
+        "cpu_s": None,
+        "text_cap_bytes": DEFAULT_TEXT_CAP_BYTES,
+        "trust_dir": None,
+    }
+    rest = argv[2:]
+    if len(rest) % 2:
+        raise SystemExit(f"pdf_child: option without a value: {rest[-1]}")
+    for key, value in zip(rest[::2], rest[1::2]):
+        name = key.lstrip("-").replace("-", "_")
+        if name not in ("memory_mb", "cpu_s", "text_cap_bytes", "trust_dir"):
+            raise SystemExit(f"pdf_child: unknown option {key}")
+        opts[name] = value if name == "trust_dir" else int(value)
+    return opts
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = _parse_args(sys.argv[1:] if argv is None else argv)
+    _apply_limits(opts["memory_mb"], opts["cpu_s"])
+
+    # Our JSON goes to a private copy of stdout; anything a library prints goes to stderr.
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    import warnings
+
+    warnings.simplefilter("ignore")
+    reserve = bytearray(2 * 1024 * 1024)  # released on MemoryError so we can still answer
+
+    try:
+        payload: dict[str, Any] = {"ok": True, "result": _inspect(
+            opts["path"], opts["max_pages"], opts["text_cap_bytes"], opts["trust_dir"]
+        )}
+    except Refusal as exc:
+        payload = {"ok": False, "code": exc.code, "detail": exc.detail[:500], **exc.extra}
+    except MemoryError:
+        del reserve
+        payload = {"ok": False, "code": "too_large_memory", "detail": "MemoryError"}
+    except RecursionError as exc:
+        payload = {"ok": False, "code": "damaged", "detail": f"RecursionError: {exc}"[:500]}
+    except Exception as exc:  # noqa: BLE001 - reported as "internal" to the parent
+        payload = {"ok": False, "code": "internal", "detail": f"{type(exc).__name__}: {exc}"[:500]}
+
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    view = memoryview(data)
+    while view:
+        written = os.write(out_fd, view)
+        view = view[written:]
+    os.close(out_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
