@@ -2,3 +2,4 @@
 from portal.audit import AuditEvent  # noqa: F401
 from portal.auth.models import ApiToken, LoginAttempt, User  # noqa: F401
 from portal.org.models import Bloc, Membership, Unit  # noqa: F401
+from portal.documents.models import Citation, Document, IndexOutbox  # noqa: F401

@@ -15,7 +15,7 @@ from portal.text import format_date, format_datetime, register_sqlite_collation,
 # No inline script or style anywhere: htmx is configured by a <meta> tag and styled by our CSS.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; frame-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

@@ -44,6 +44,7 @@ def make_app(tmp_path, **overrides):
         "PORTAL_INDEX_DIR": str(tmp_path / "index"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "PORTAL_ARGON2_PARAMS": FAST_ARGON2,
+        "PORTAL_TASKS_IMMEDIATE": True,
     }
     config.update(overrides)
     app = create_app(config)

@@ -107,6 +107,36 @@ def _bloc_member(user, target: Bloc, year):
     return _officer(user) and target is not None and m is not None and m.bloc_id == target.id
 
 
+@rule("document.upload")
+def _upload(user, target, year):
+    """Officers may upload (where to is checked per file by document.write); viewers may not."""
+    return _officer(user)
+
+
+@rule("document.write")
+def _write_document(user, target, year):
+    """Officers file, edit and trash their own unit's documents, and their bloc's when their unit leads it that year."""
+    if not _officer(user) or target is None:
+        return False
+    if target.unit_id is not None:
+        return target.unit_id == user.unit_id
+    if target.bloc_id is not None:
+        m = unit_membership(user, year if year is not None else target.year)
+        return m is not None and m.bloc_id == target.bloc_id and m.role == "leader"
+    return False  # province-wide documents (plans, directives) are the Board's
+
+
+@rule("document.trash")
+def _manage_trash(user, target, year):
+    """Only the Board sees the trash and restores from it."""
+    return False
+
+
+@rule("document.purge")
+def _purge(user, target, year):
+    return False
+
+
 # --- loaders: fetch an object and check the right in one step (flaskr's get_post shape) ---------
 
 def get_unit_for(user, code_or_id, action: str = "portal.read", *, year: int | None = None) -> Unit:

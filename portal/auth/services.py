@@ -35,6 +35,23 @@ def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
     return _hashers[key]
 
 
+class SystemActor:
+    """The portal itself acting from the command line (bulk import, demo): Board rights, no account."""
+
+    id = None
+    username = "system"
+    full_name = "Hệ thống"
+    role = "admin"
+    unit_id = None
+    unit = None
+    active = True
+    is_authenticated = True
+    is_admin = True
+
+
+SYSTEM = SystemActor()
+
+
 class LoginThrottled(ServiceError):
     status = 429
     code = "too_many_requests"

@@ -1,0 +1,98 @@
+"""JSON API for the archive (DESIGN §4): the same services and policy as the pages."""
+from __future__ import annotations
+
+from flask import jsonify, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.api.views import bp, json_object
+from portal.auth import policy
+from portal.documents import services as docs
+from portal.documents.models import DOCUMENT_TYPES
+from portal.documents.views import DOWNLOAD_CSP
+from portal.errors import ValidationFailed
+
+
+@bp.get("/documents")
+def list_documents():
+    """List documents with filters year, type, bloc, unit and paging."""
+    policy.require(current_user, "portal.read")
+    args = request.args
+    try:
+        year = int(args["year"]) if args.get("year") else None
+        page = int(args.get("page", 1))
+    except ValueError:
+        raise ValidationFailed(_("Năm hoặc số trang không hợp lệ.")) from None
+    doc_type = args.get("type") or None
+    if doc_type and doc_type not in DOCUMENT_TYPES:
+        raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
+    filters = docs.DocumentFilters(year=year, type=doc_type, bloc=args.get("bloc") or None, unit=args.get("unit") or None,
+                                   issuer=args.get("issuer") or None, sort=args.get("sort") if args.get("sort") in docs.SORTS else "date",
+                                   page=page, per_page=50)
+    result = docs.list_documents(filters)
+    return jsonify({"items": [docs.to_dict(d, with_links=False) for d in result.items], "total": result.total,
+                    "page": result.page, "pages": result.pages})
+
+
+@bp.get("/documents/<int:document_id>")
+def get_document(document_id):
+    """One document with its citations and cited-by."""
+    return jsonify(docs.to_dict(docs.get_document_for(current_user, document_id)))
+
+
+@bp.post("/documents")
+def upload_document():
+    """Upload one PDF (multipart `file`) with optional metadata; 201 with the stored document and what was detected."""
+    policy.require(current_user, "document.upload")
+    storage = request.files.get("file")
+    if storage is None or not storage.filename:
+        raise ValidationFailed(_("Thiếu tệp: gửi tệp PDF trong trường multipart “file”."), errors={"file": _("Bắt buộc.")})
+    fields = {key: request.form[key] for key in ("type", "number", "issue_date", "year", "bloc", "unit", "title",
+                                                 "issuer", "signer", "signer_title", "report_kind") if key in request.form}
+    result = docs.ingest(current_user, storage.stream, storage.filename, fields)
+    body = docs.to_dict(result.document)
+    body["detected"] = {k: v for k, v in result.detected.items() if k != "warnings"}
+    body["warnings"] = result.warnings
+    return jsonify(body), 201
+
+
+@bp.patch("/documents/<int:document_id>")
+def patch_document(document_id):
+    """Change metadata; `version` is required and a stale one gets 409 with the current values."""
+    document = docs.get_document_for(current_user, document_id, "document.write")
+    data = json_object()
+    if "version" not in data:
+        raise ValidationFailed(_("Thiếu phiên bản dữ liệu (version)."), errors={"version": _("Bắt buộc.")})
+    unknown = set(data) - set(docs.EDITABLE) - {"version"}
+    if unknown:
+        raise ValidationFailed(_("Không sửa được các trường: %(names)s.", names=", ".join(sorted(unknown))))
+    docs.update_metadata(current_user, document, {k: v for k, v in data.items() if k != "version"}, version=data["version"])
+    return jsonify(docs.to_dict(document))
+
+
+@bp.delete("/documents/<int:document_id>")
+def delete_document(document_id):
+    """Move to the trash."""
+    document = docs.get_document_for(current_user, document_id, "document.write")
+    docs.delete(current_user, document)
+    return jsonify(docs.to_dict(document, with_links=False))
+
+
+@bp.post("/documents/<int:document_id>/restore")
+def restore_document(document_id):
+    """Bring back from the trash (Board)."""
+    document = docs.get_document_for(current_user, document_id, "document.trash")
+    docs.restore(current_user, document)
+    return jsonify(docs.to_dict(document))
+
+
+@bp.get("/documents/<int:document_id>/file")
+def document_file(document_id):
+    """The original bytes, exactly as uploaded."""
+    document = docs.get_document_for(current_user, document_id)
+    response = send_file(docs.original_file(document), mimetype="application/pdf", as_attachment=True,
+                         download_name=document.original_name, etag=document.sha256)
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
+
+

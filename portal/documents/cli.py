@@ -1,0 +1,55 @@
+"""`import` and `worker` commands: thin shells over services."""
+from __future__ import annotations
+
+import click
+
+
+def register(app) -> None:
+    """Attach the archive's commands to the app."""
+
+    @app.cli.command("import")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())
+    @click.option("--year", type=int, default=None, help="Năm của các văn bản (mặc định: đọc từ văn bản).")
+    @click.option("--type", "doc_type", default=None, help="Mã loại văn bản (KH, CT, BC, …).")
+    @click.option("--bloc", default=None, help="Mã khối thi đua.")
+    @click.option("--unit", default=None, help="Mã đơn vị.")
+    @click.option("--as-user", default=None, help="Tài khoản đứng tên (mặc định: hệ thống, quyền Ban TĐKT).")
+    def import_command(paths, year, doc_type, bloc, unit, as_user):
+        """Import PDFs (folders recursively) with metadata detection; duplicates are skipped."""
+        from portal.auth import services as auth
+        from portal.documents.imports import find_pdfs, import_files
+
+        actor = auth.SYSTEM
+        if as_user:
+            actor = auth.get_user(as_user)
+            if actor is None:
+                click.echo(f"Lỗi: không có tài khoản {as_user}.", err=True)
+                raise SystemExit(2)
+        fields = {k: v for k, v in (("year", year), ("type", doc_type), ("bloc", bloc), ("unit", unit)) if v}
+        files = find_pdfs(paths)
+        if not files:
+            click.echo("Không tìm thấy tệp PDF nào.", err=True)
+            raise SystemExit(1)
+        with click.progressbar(length=len(files), label="Đang nhập văn bản", show_pos=True,
+                               item_show_func=lambda p: p.name if p else "") as bar:
+            summary = import_files(actor, files, fields, progress=lambda p: bar.update(1, p))
+        click.echo(f"Đã nhập: {len(summary.imported)} · Bỏ qua (trùng): {len(summary.skipped)} · Từ chối: {len(summary.refused)}")
+        for path, reason in summary.skipped:
+            click.echo(f"  bỏ qua  {path}: {reason}")
+        for path, reason in summary.refused:
+            click.echo(f"  từ chối {path}: {reason}", err=True)
+        if summary.refused:
+            raise SystemExit(1)
+
+    @app.cli.command("worker")
+    @click.option("--workers", default=2, show_default=True, help="Số luồng xử lý.")
+    def worker_command(workers):
+        """Run the task queue (OCR, bulk work, index repair) until stopped."""
+        from portal.tasks import huey
+
+        if huey.immediate:
+            click.echo("PORTAL_TASKS_IMMEDIATE đang bật: tác vụ chạy ngay trong yêu cầu, không cần worker.")
+            return
+        click.echo(f"Hàng đợi tác vụ: {huey.storage_kwargs.get('filename')} · {workers} luồng. Ctrl+C để dừng.")
+        consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+        consumer.run()

@@ -1,0 +1,121 @@
+"""Documents (văn bản) of the archive, the numbers they cite, and the outbox of index updates."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.org.models import Bloc, Unit
+from portal.text import utcnow
+
+# DESIGN §4 document type codes, with their Vietnamese names.
+DOCUMENT_TYPES = {
+    "CT": "Chỉ thị", "KH": "Kế hoạch", "GU": "Giao ước thi đua", "TC": "Tiêu chí, bảng điểm", "BC": "Báo cáo",
+    "BB": "Biên bản", "QĐ": "Quyết định", "TB": "Thông báo", "TTr": "Tờ trình", "CV": "Công văn",
+    "NQ": "Nghị quyết", "NĐ": "Nghị định", "HD": "Hướng dẫn", "OTHER": "Văn bản khác",
+}
+REPORT_KINDS = {"so_ket": "Sơ kết", "tong_ket": "Tổng kết"}
+TEXT_SOURCES = ("text", "ocr", "none")
+
+
+class Document(db.Model):
+    """One archived document: its metadata, its extracted text, and its original file (never modified)."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        sa.Index("ix_document_year_type", "year", "type"),
+        sa.Index("ix_document_listing", "deleted_at", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(8), default="OTHER", index=True)
+    report_kind: Mapped[str | None] = mapped_column(sa.String(10))
+    number: Mapped[str | None] = mapped_column(sa.String(80))
+    # The number folded for matching ("27/kh-ubnd"), so "27/KH-UBND" cited anywhere finds it.
+    number_key: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    issue_date: Mapped[date | None] = mapped_column(sa.Date)
+    year: Mapped[int | None] = mapped_column(index=True)
+    issuer: Mapped[str] = mapped_column(sa.String(300), default="")
+    signer: Mapped[str] = mapped_column(sa.String(200), default="")
+    signer_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    title: Mapped[str] = mapped_column(sa.String(1000), default="")
+    bloc_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bloc.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+
+    text: Mapped[str] = deferred(mapped_column(sa.Text, default=""))
+    page_count: Mapped[int] = mapped_column(default=0)
+    text_source: Mapped[str] = mapped_column(sa.String(6), default="none")
+    text_quality: Mapped[str] = mapped_column(sa.String(12), default="empty")
+    ocr_status: Mapped[str] = mapped_column(sa.String(10), default="none")  # none, pending, running, done, failed
+    signature: Mapped[list | None] = mapped_column(sa.JSON)  # list of signature facts (pyhanko, offline)
+    detected: Mapped[dict | None] = mapped_column(sa.JSON)  # what the reader proposed at upload
+    metadata_confirmed: Mapped[bool] = mapped_column(default=False)
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    bloc: Mapped[Bloc | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    deleted_by: Mapped[User | None] = relationship(foreign_keys=[deleted_by_id])
+    citations: Mapped[list[Citation]] = relationship(
+        back_populates="document", foreign_keys="Citation.document_id", cascade="all, delete-orphan",
+        order_by="Citation.position")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def type_label(self) -> str:
+        label = DOCUMENT_TYPES.get(self.type, self.type)
+        if self.type == "BC" and self.report_kind:
+            label = f"{label} {REPORT_KINDS[self.report_kind].lower()}"
+        return label
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_name
+
+    def __repr__(self) -> str:
+        return f"<Document {self.id} {self.number or self.original_name}>"
+
+
+class Citation(db.Model):
+    """A number a document cites ("Căn cứ Kế hoạch số 27/KH-UBND"), resolved to an archived document when present."""
+
+    __tablename__ = "citation"
+    __table_args__ = (sa.UniqueConstraint("document_id", "number_key", name="uq_citation_document_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(sa.String(80))
+    number_key: Mapped[str] = mapped_column(sa.String(80), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    document: Mapped[Document] = relationship(back_populates="citations", foreign_keys=[document_id])
+
+
+class IndexOutbox(db.Model):
+    """An index update recorded in the same transaction as the change it reflects (search applies it)."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(index=True)  # no foreign key: a purged document still needs removing
+    action: Mapped[str] = mapped_column(sa.String(10))  # index | remove
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))

@@ -1,0 +1,652 @@
+"""Document services: ingest a PDF, read its metadata, browse, edit, trash, restore, purge.
+
+Plain functions; views, the API, the bulk import and the demo all call these.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from blinker import Namespace
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal import audit
+from portal.auth import policy
+from portal.db import vi_collate
+from portal.documents import archive
+from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document, IndexOutbox
+from portal.documents.pdf import PdfRefused, inspect_pdf
+from portal.documents.reader import read_metadata
+from portal.documents.textlayer import assess_text_layer, convert_legacy
+from portal.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from portal.extensions import db
+from portal.org import services as org
+from portal.text import clean_text, fold, nfc, parse_date, today_local, utcnow
+
+# Search (and anything else derived) listens here; the archive never imports search (DESIGN §3).
+signals = Namespace()
+outbox_written = signals.signal("documents-outbox-written")
+
+EDITABLE = ("type", "report_kind", "number", "issue_date", "year", "issuer", "signer", "signer_title", "title", "bloc", "unit")
+
+
+class DocumentRefused(ServiceError):
+    """An upload that is not stored, with a Vietnamese reason."""
+
+    status = 422
+    code = "document_refused"
+
+    def __init__(self, message: str, *, reason: str, status: int | None = None):
+        super().__init__(message)
+        self.reason = reason
+        if status:
+            self.status = status
+
+
+class DuplicateDocument(Conflict):
+    """The same bytes are already in the archive: point to that document instead of storing twice."""
+
+    code = "duplicate"
+
+    def __init__(self, existing: Document):
+        if existing.deleted:
+            message = _("Tệp này đã có trong lưu trữ (văn bản #%(id)s, đang ở thùng rác); Ban TĐKT có thể khôi phục.", id=existing.id)
+        else:
+            message = _("Tệp này đã có trong lưu trữ: văn bản #%(id)s “%(title)s”.", id=existing.id, title=existing.display_title)
+        super().__init__(message, current={"id": existing.id})
+        self.existing = existing
+
+
+@dataclass
+class IngestResult:
+    document: Document
+    detected: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentScope:
+    """What a document belongs to, for the policy: its bloc, its unit and its year."""
+
+    bloc_id: int | None
+    unit_id: int | None
+    year: int | None
+
+
+# --- reading a file ----------------------------------------------------------------------------
+
+def number_key(number: str | None) -> str | None:
+    """Fold a document number for matching: '98/2023/NĐ-CP' and '98/2023/nd-cp' are the same."""
+    if not number:
+        return None
+    return re.sub(r"\s+", "", fold(number)) or None
+
+
+def _detect(inspection) -> tuple[str, str, str, dict]:
+    """Return (text, text_source, text_quality, detected metadata) for an inspected PDF."""
+    text = inspection.text
+    quality = assess_text_layer(text, inspection.page_count)
+    warnings = list(inspection.warnings) + list(quality.reasons)
+    if quality.status == "legacy_font":
+        converted = convert_legacy(text)
+        if converted:
+            text = converted
+            warnings.append(_("Đã chuyển văn bản từ bảng mã cũ (TCVN3/VNI) sang Unicode."))
+    source = "text" if inspection.has_text_layer else "none"
+    meta = read_metadata(text) if text.strip() else None
+    detected = _metadata_dict(meta) if meta else {}
+    detected["warnings"] = warnings + (list(meta.warnings) if meta else [])
+    return text, source, quality.status, detected
+
+
+def _metadata_dict(meta) -> dict:
+    signer = meta.signers[0] if meta.signers else None
+    return {
+        "type": meta.type, "report_kind": meta.report_kind, "number": meta.number,
+        "issue_date": meta.issue_date.isoformat() if meta.issue_date else None, "year": meta.year,
+        "issuer": meta.issuer, "parent_issuer": meta.parent_issuer, "place": meta.place,
+        "signer": signer.name if signer else None, "signer_title": _signer_title(signer) if signer else None,
+        "signers": [asdict(s) for s in meta.signers], "title": meta.title, "citations": list(meta.citations),
+    }
+
+
+def _signer_title(signer) -> str | None:
+    """'KT. Chủ tịch, Phó Chủ tịch' style capacity-and-title line."""
+    parts = []
+    if signer.capacity:
+        parts.append(f"{signer.capacity} {signer.on_behalf_of}" if signer.on_behalf_of else signer.capacity)
+    if signer.title:
+        parts.append(signer.title)
+    return ", ".join(parts) or None
+
+
+# --- validation of metadata --------------------------------------------------------------------
+
+def _clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
+    """Validate user-given metadata; return (clean values, errors). Only keys present are checked."""
+    clean: dict = {}
+    errors: dict[str, str] = {}
+    for key in EDITABLE:
+        if key not in data or (partial and data[key] is None and key not in ("report_kind", "bloc", "unit", "number", "issue_date")):
+            continue
+        raw = data[key]
+        value = clean_text(str(raw)) if raw is not None else ""
+        if key == "type":
+            value = _type_code(value)
+            if value is None:
+                errors["type"] = _("Loại văn bản không hợp lệ.")
+            else:
+                clean["type"] = value
+        elif key == "report_kind":
+            if value and value not in REPORT_KINDS:
+                errors["report_kind"] = _("Loại báo cáo phải là sơ kết hoặc tổng kết.")
+            else:
+                clean["report_kind"] = value or None
+        elif key == "issue_date":
+            if not value:
+                clean["issue_date"] = None
+            else:
+                try:
+                    clean["issue_date"] = parse_date(value)
+                except ValueError as exc:
+                    errors["issue_date"] = str(exc)
+        elif key == "year":
+            if not value:
+                clean["year"] = None
+            else:
+                try:
+                    clean["year"] = org.check_year(value)
+                except ValidationFailed as exc:
+                    errors["year"] = exc.message
+        elif key in ("bloc", "unit"):
+            if not value:
+                clean[key] = None
+            else:
+                try:
+                    clean[key] = (org.get_bloc if key == "bloc" else org.get_unit)(value)
+                except NotFound as exc:
+                    errors[key] = exc.message
+        else:
+            limit = {"number": 80, "issuer": 300, "signer": 200, "signer_title": 200, "title": 1000}[key]
+            if len(value) > limit:
+                errors[key] = _("Dài tối đa %(n)s ký tự.", n=limit)
+            else:
+                clean[key] = value
+    return clean, errors
+
+
+def _type_code(value: str) -> str | None:
+    if not value:
+        return "OTHER"
+    folded = {fold(code): code for code in DOCUMENT_TYPES}
+    folded.update({fold(label): code for code, label in DOCUMENT_TYPES.items()})
+    return folded.get(fold(value))
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = None) -> IngestResult:
+    """Validate, inspect and store one PDF with its metadata; nothing is kept when it is refused.
+
+    `fields` are what the uploader (or the import command) says; they win over what the reader
+    detected. Raises DocumentRefused (not a usable PDF), DuplicateDocument (same bytes already
+    archived), ValidationFailed (bad metadata) or Forbidden (no right to file it there).
+    """
+    cfg = current_app.config
+    fields = dict(fields or {})
+    root = archive.archive_root(cfg)
+    max_bytes = int(cfg["PORTAL_UPLOAD_MAX_MB"]) * 1024 * 1024
+    original_name = _safe_name(original_name)
+    clean, errors = _clean_fields(fields, partial=False)
+    if errors:
+        raise ValidationFailed(_("Thông tin văn bản chưa hợp lệ; tệp chưa được lưu."), errors=errors)
+    try:
+        received = archive.receive(stream, root, max_bytes=max_bytes)
+    except archive.TooLarge:
+        raise DocumentRefused(_("Tệp lớn hơn giới hạn %(n)s MB; tệp chưa được lưu.", n=cfg["PORTAL_UPLOAD_MAX_MB"]),
+                              reason="too_large", status=413) from None
+    placed_here = False
+    try:
+        existing = db.session.scalar(sa.select(Document).where(Document.sha256 == received.sha256))
+        if existing is not None:
+            raise DuplicateDocument(existing)
+        try:
+            inspection = inspect_pdf(received.path, max_pages=int(cfg.get("PORTAL_PDF_MAX_PAGES", 2000)),
+                                     timeout_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)),
+                                     memory_mb=int(cfg.get("PORTAL_PDF_MEMORY_MB", 768)),
+                                     cpu_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)))
+        except PdfRefused as exc:
+            status = 415 if exc.code == "not_pdf" else 422
+            raise DocumentRefused(f"{exc.message} " + _("Tệp chưa được lưu."), reason=exc.code, status=status) from None
+        text, source, quality, detected = _detect(inspection)
+        values = _merge(actor, clean, detected)
+        policy.require(actor, "document.write", DocumentScope(
+            values["bloc"].id if values["bloc"] else None, values["unit"].id if values["unit"] else None, values["year"]),
+            year=values["year"])
+        document = Document(
+            type=values["type"], report_kind=values["report_kind"], number=values["number"] or None,
+            number_key=number_key(values["number"]), issue_date=values["issue_date"], year=values["year"],
+            issuer=values["issuer"] or "", signer=values["signer"] or "", signer_title=values["signer_title"] or "",
+            title=values["title"] or "", bloc=values["bloc"], unit=values["unit"], text=text,
+            page_count=inspection.page_count, text_source=source, text_quality=quality,
+            ocr_status="pending" if source == "none" else "none",
+            signature=[s.to_dict() for s in inspection.signatures], detected=detected,
+            metadata_confirmed=bool(fields), sha256=received.sha256, size=received.size, original_name=original_name,
+            uploaded_by_id=getattr(actor, "id", None),
+        )
+        db.session.add(document)
+        _set_citations(document, detected.get("citations") or [])
+        db.session.flush()
+        _outbox(document.id, "index")
+        audit.record(actor, "upload", "document", document.id, after=_audit_view(document),
+                     summary=f"Tải lên văn bản {document.number or document.original_name}")
+        placed_here = not archive.original_path(root, received.sha256).exists()
+        # The original goes into place right before the commit: if the commit fails the file is
+        # removed again below, and a crash in between leaves only an orphan that `check` reports.
+        archive.place(received, root)
+        db.session.commit()
+    except BaseException as exc:
+        db.session.rollback()
+        received.discard()
+        if placed_here and not db.session.scalar(sa.select(Document.id).where(Document.sha256 == received.sha256)):
+            archive.remove_original(root, received.sha256)
+        if isinstance(exc, IntegrityError):
+            # Another upload of the same bytes committed first.
+            existing = db.session.scalar(sa.select(Document).where(Document.sha256 == received.sha256))
+            if existing is not None:
+                raise DuplicateDocument(existing) from None
+        raise
+    outbox_written.send(current_app._get_current_object())
+    if document.ocr_status == "pending":
+        _queue_ocr(document.id)
+    return IngestResult(document, detected, list(detected.get("warnings") or []))
+
+
+def _merge(actor, clean: dict, detected: dict) -> dict:
+    """Combine what the uploader said with what the reader found (the uploader wins)."""
+    values = {}
+    values["type"] = clean.get("type") or _type_code(detected.get("type") or "") or "OTHER"
+    values["report_kind"] = clean.get("report_kind", detected.get("report_kind") if values["type"] == "BC" else None)
+    if values["type"] != "BC":
+        values["report_kind"] = None
+    values["number"] = clean.get("number", detected.get("number"))
+    issue = clean.get("issue_date")
+    if issue is None and "issue_date" not in clean and detected.get("issue_date"):
+        issue = date.fromisoformat(detected["issue_date"])
+    values["issue_date"] = issue
+    values["year"] = clean.get("year") or detected.get("year") or (issue.year if issue else None) or today_local().year
+    for key in ("issuer", "signer", "signer_title", "title"):
+        values[key] = clean.get(key, detected.get(key))
+    values["bloc"] = clean.get("bloc")
+    values["unit"] = clean.get("unit")
+    if values["bloc"] is None and values["unit"] is None and getattr(actor, "role", None) == "officer" and "unit" not in clean:
+        # An officer files for its own unit unless it says otherwise.
+        values["unit"] = actor.unit
+    if values["unit"] is not None and values["bloc"] is None:
+        membership = org.membership_of(values["unit"].id, values["year"])
+        values["bloc"] = membership.bloc if membership else None
+    return values
+
+
+def _safe_name(name: str | None) -> str:
+    """Keep only the last path part of an uploaded name, NFC, without control characters."""
+    name = nfc(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or "van-ban.pdf"
+    return name[:255]
+
+
+def _set_citations(document: Document, numbers: list[str]) -> None:
+    own = document.number_key
+    seen = set()
+    document.citations.clear()
+    for position, number in enumerate(numbers):
+        key = number_key(number)
+        if not key or key == own or key in seen:
+            continue
+        seen.add(key)
+        document.citations.append(Citation(number=number[:80], number_key=key[:80], position=position))
+
+
+def _outbox(document_id: int, action: str) -> None:
+    db.session.add(IndexOutbox(document_id=document_id, action=action))
+
+
+def _queue_ocr(document_id: int) -> None:
+    from portal.documents.tasks import ocr_document
+
+    ocr_document(document_id)
+
+
+def _audit_view(document: Document) -> dict:
+    return {
+        "type": document.type, "report_kind": document.report_kind, "number": document.number,
+        "issue_date": document.issue_date.isoformat() if document.issue_date else None, "year": document.year,
+        "issuer": document.issuer, "signer": document.signer, "signer_title": document.signer_title,
+        "title": document.title, "bloc": document.bloc.code if document.bloc else None,
+        "unit": document.unit.code if document.unit else None, "sha256": document.sha256,
+    }
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def get_document(document_id, *, include_deleted: bool = False) -> Document:
+    """Return a document (with bloc, unit, uploader), or raise NotFound."""
+    try:
+        document_id = int(document_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Không tìm thấy văn bản.")) from None
+    document = db.session.scalar(
+        sa.select(Document).where(Document.id == document_id)
+        .options(joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by))
+    )
+    if document is None or (document.deleted and not include_deleted):
+        raise NotFound(_("Không tìm thấy văn bản #%(id)s.", id=document_id))
+    return document
+
+
+def get_document_for(user, document_id, action: str = "portal.read") -> Document:
+    """Load a document and check the user's right on it (flaskr's get_post shape)."""
+    include_deleted = action in ("document.trash", "document.purge")
+    document = get_document(document_id, include_deleted=include_deleted)
+    if action == "portal.read":
+        policy.require(user, action)
+    else:
+        policy.require(user, action, scope_of(document), year=document.year)
+    return document
+
+
+def scope_of(document: Document) -> DocumentScope:
+    return DocumentScope(document.bloc_id, document.unit_id, document.year)
+
+
+@dataclass
+class DocumentFilters:
+    year: int | None = None
+    type: str | None = None
+    bloc: str | None = None
+    unit: str | None = None
+    issuer: str | None = None
+    sort: str = "date"
+    page: int = 1
+    per_page: int = 50
+    trash: bool = False
+
+
+@dataclass
+class DocumentPage:
+    items: list[Document]
+    total: int
+    page: int
+    pages: int
+
+
+SORTS = ("date", "title", "number", "uploaded")
+
+
+def list_documents(filters: DocumentFilters) -> DocumentPage:
+    """Return one page of documents matching the filters, in two queries whatever the page size."""
+    query = sa.select(Document)
+    query = query.where(Document.deleted_at.is_not(None) if filters.trash else Document.deleted_at.is_(None))
+    if filters.year:
+        query = query.where(Document.year == filters.year)
+    if filters.type:
+        query = query.where(Document.type == filters.type)
+    if filters.bloc:
+        query = query.where(Document.bloc_id == sa.select(org_bloc_id(filters.bloc)).scalar_subquery())
+    if filters.unit:
+        query = query.where(Document.unit_id == sa.select(org_unit_id(filters.unit)).scalar_subquery())
+    if filters.issuer:
+        query = query.where(Document.issuer == filters.issuer)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    per_page = max(1, min(int(filters.per_page), 200))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, int(filters.page)), pages)
+    if filters.sort == "title":
+        order = [vi_collate(Document.title), Document.id]
+    elif filters.sort == "number":
+        order = [Document.number_key.is_(None), Document.number_key, Document.id]
+    elif filters.sort == "uploaded" or filters.trash:
+        order = [(Document.deleted_at if filters.trash else Document.uploaded_at).desc(), Document.id.desc()]
+    else:
+        order = [Document.issue_date.is_(None), Document.issue_date.desc(), Document.id.desc()]
+    items = db.session.scalars(
+        query.options(joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by),
+                      joinedload(Document.deleted_by))
+        .order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return DocumentPage(list(items), total, page, pages)
+
+
+def org_bloc_id(code: str):
+    from portal.org.models import Bloc
+
+    return sa.select(Bloc.id).where(Bloc.code == code.upper()).scalar_subquery()
+
+
+def org_unit_id(code: str):
+    from portal.org.models import Unit
+
+    return sa.select(Unit.id).where(Unit.code == code.upper()).scalar_subquery()
+
+
+def facet_values() -> dict:
+    """Years, types and issuers present in the archive, for the filter menus."""
+    live = Document.deleted_at.is_(None)
+    years = list(db.session.scalars(sa.select(Document.year).where(live, Document.year.is_not(None)).distinct().order_by(Document.year.desc())))
+    types = list(db.session.scalars(sa.select(Document.type).where(live).distinct()))
+    issuers = [i for i in db.session.scalars(sa.select(Document.issuer).where(live, Document.issuer != "").distinct())]
+    from portal.text import vi_sorted
+
+    return {"years": years, "types": [t for t in DOCUMENT_TYPES if t in types], "issuers": vi_sorted(issuers)}
+
+
+def citations_of(document: Document) -> list[dict]:
+    """The numbers the document cites, each with the archived document it resolves to (or None)."""
+    keys = [c.number_key for c in document.citations]
+    targets = _live_by_number_key(keys)
+    return [{"number": c.number, "document": targets.get(c.number_key)} for c in document.citations]
+
+
+def cited_by(document: Document) -> list[Document]:
+    """Live documents that cite this one's number."""
+    if not document.number_key:
+        return []
+    return list(db.session.scalars(
+        sa.select(Document).join(Citation, Citation.document_id == Document.id)
+        .where(Citation.number_key == document.number_key, Document.deleted_at.is_(None), Document.id != document.id)
+        .order_by(Document.issue_date.desc(), Document.id.desc())
+    ).unique())
+
+
+def _live_by_number_key(keys: list[str]) -> dict[str, Document]:
+    if not keys:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Document).where(Document.number_key.in_(keys), Document.deleted_at.is_(None)).order_by(Document.id)
+    )
+    found: dict[str, Document] = {}
+    for row in rows:
+        found.setdefault(row.number_key, row)
+    return found
+
+
+# --- changing ----------------------------------------------------------------------------------
+
+def update_metadata(actor, document: Document, data: dict, *, version) -> Document:
+    """Change a document's metadata, refusing an edit based on a stale version."""
+    _check_version(document, version)
+    clean, errors = _clean_fields(data, partial=True)
+    if errors:
+        raise ValidationFailed(_("Thông tin văn bản chưa hợp lệ; chưa lưu thay đổi nào."), errors=errors)
+    before = _audit_view(document)
+    if "number" in clean:
+        document.number = clean["number"] or None
+        document.number_key = number_key(document.number)
+    for key in ("type", "issue_date", "issuer", "signer", "signer_title", "title"):
+        if key in clean:
+            setattr(document, key, clean[key])
+    if "report_kind" in clean:
+        document.report_kind = clean["report_kind"]
+    if document.type != "BC":
+        document.report_kind = None
+    if "year" in clean:
+        document.year = clean["year"] or (document.issue_date.year if document.issue_date else document.year)
+    if "bloc" in clean:
+        document.bloc = clean["bloc"]
+    if "unit" in clean:
+        document.unit = clean["unit"]
+    # The new place must be one the editor may file to, too (no moving a document out of reach).
+    policy.require(actor, "document.write", scope_of(document), year=document.year)
+    document.metadata_confirmed = True
+    after = _audit_view(document)
+    if before != after:
+        _outbox(document.id, "index")
+        audit.record(actor, "update", "document", document.id, before=before, after=after,
+                     summary=f"Sửa thông tin văn bản {document.number or document.original_name}")
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return document
+
+
+def _check_version(document: Document, version) -> None:
+    try:
+        expected = int(version)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Thiếu phiên bản dữ liệu (version); hãy tải lại văn bản rồi sửa."),
+                               errors={"version": _("Bắt buộc.")}) from None
+    if expected != document.version:
+        raise Conflict(_("Văn bản đã được người khác sửa trong lúc bạn đang sửa. Hãy xem bản mới nhất rồi sửa lại."),
+                       current={"version": document.version, **_audit_view(document)})
+
+
+def delete(actor, document: Document) -> Document:
+    """Move a document to the trash (restorable by the Board)."""
+    if document.deleted:
+        return document
+    document.deleted_at = utcnow()
+    document.deleted_by_id = getattr(actor, "id", None)
+    _outbox(document.id, "remove")
+    audit.record(actor, "delete", "document", document.id, before=_audit_view(document),
+                 summary=f"Chuyển vào thùng rác văn bản {document.number or document.original_name}")
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return document
+
+
+def restore(actor, document: Document) -> Document:
+    """Bring a document back from the trash."""
+    if not document.deleted:
+        return document
+    document.deleted_at = None
+    document.deleted_by_id = None
+    _outbox(document.id, "index")
+    audit.record(actor, "restore", "document", document.id, after=_audit_view(document),
+                 summary=f"Khôi phục văn bản {document.number or document.original_name}")
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return document
+
+
+def purge(actor, document: Document) -> None:
+    """Delete a trashed document and its original for good (Board only, audited)."""
+    if not document.deleted:
+        raise Conflict(_("Chỉ xóa vĩnh viễn được văn bản đã ở thùng rác."))
+    root = archive.archive_root(current_app.config)
+    snapshot = _audit_view(document) | {"original_name": document.original_name, "size": document.size}
+    document_id, sha = document.id, document.sha256
+    db.session.delete(document)
+    _outbox(document_id, "remove")
+    audit.record(actor, "purge", "document", document_id, before=snapshot, summary=f"Xóa vĩnh viễn văn bản #{document_id}")
+    db.session.commit()
+    archive.remove_original(root, sha)
+    outbox_written.send(current_app._get_current_object())
+
+
+def original_file(document: Document) -> Path:
+    """Path of the original bytes; NotFound if the file is missing (a `check` finding)."""
+    path = archive.original_path(archive.archive_root(current_app.config), document.sha256)
+    if not path.is_file():
+        raise NotFound(_("Không tìm thấy tệp gốc của văn bản #%(id)s trong kho lưu trữ.", id=document.id))
+    return path
+
+
+# --- OCR ---------------------------------------------------------------------------------------
+
+def apply_ocr(document_id: int) -> str:
+    """Read a scanned document's text by OCR and store it (run by the task queue)."""
+    from portal.documents.ocr import OcrFailed, ocr_pdf
+
+    document = db.session.get(Document, document_id)
+    if document is None or document.ocr_status not in ("pending", "failed"):
+        return "skipped"
+    document.ocr_status = "running"
+    db.session.commit()
+    try:
+        result = ocr_pdf(original_file(document), max_pages=int(current_app.config.get("PORTAL_OCR_MAX_PAGES", 200)))
+    except (OcrFailed, NotFound) as exc:
+        document.ocr_status = "failed"
+        detected = dict(document.detected or {})
+        detected["warnings"] = list(detected.get("warnings") or []) + [str(getattr(exc, "message", exc))]
+        document.detected = detected
+        db.session.commit()
+        return "failed"
+    text = result.text
+    document.text = text
+    document.text_source = "ocr" if text.strip() else "none"
+    document.text_quality = assess_text_layer(text, document.page_count).status
+    document.ocr_status = "done"
+    meta = read_metadata(text) if text.strip() else None
+    if meta is not None:
+        detected = _metadata_dict(meta)
+        detected["warnings"] = list(result.warnings) + list(meta.warnings)
+        document.detected = detected
+        if not document.metadata_confirmed:
+            # Nobody has confirmed the metadata yet: fill the gaps from what OCR could read.
+            for key in ("number", "issuer", "signer", "signer_title", "title"):
+                if not getattr(document, key) and detected.get(key):
+                    setattr(document, key, detected[key])
+            document.number_key = number_key(document.number)
+            if document.issue_date is None and detected.get("issue_date"):
+                document.issue_date = date.fromisoformat(detected["issue_date"])
+            if document.type == "OTHER" and detected.get("type"):
+                document.type = _type_code(detected["type"]) or "OTHER"
+            _set_citations(document, detected.get("citations") or [])
+    _outbox(document.id, "index")
+    audit.record(None, "ocr", "document", document.id, summary=f"Nhận dạng chữ (OCR) văn bản #{document.id}")
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return "done"
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+def to_dict(document: Document, *, with_links: bool = True) -> dict:
+    """The API's view of a document (DESIGN §4)."""
+    signatures = document.signature or []
+    data = {
+        "id": document.id, "type": document.type, "report_kind": document.report_kind, "number": document.number,
+        "issue_date": document.issue_date.isoformat() if document.issue_date else None, "year": document.year,
+        "issuer": document.issuer, "signer": document.signer, "signer_title": document.signer_title,
+        "title": document.title, "bloc": document.bloc.code if document.bloc else None,
+        "unit": document.unit.code if document.unit else None, "page_count": document.page_count,
+        "text_source": document.text_source, "text_quality": document.text_quality, "ocr_status": document.ocr_status,
+        "signature": {"signed": bool(signatures), "intact": all(s.get("intact") for s in signatures) if signatures else None,
+                      "signatures": signatures},
+        "sha256": document.sha256, "size": document.size, "original_name": document.original_name,
+        "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
+        "uploaded_at": document.uploaded_at.isoformat() if document.uploaded_at else None,
+        "version": document.version, "deleted": document.deleted,
+    }
+    if with_links:
+        data["citations"] = [{"number": c["number"], "document": c["document"].id if c["document"] else None}
+                             for c in citations_of(document)]
+        data["cited_by"] = [{"id": d.id, "number": d.number, "title": d.title} for d in cited_by(document)]
+    return data

@@ -1,0 +1,207 @@
+"""Archive pages: browse, upload, read, edit, trash (thin: parse, call a service, render)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from portal.auth import policy
+from portal.auth.forms import EmptyForm
+from portal.documents import services as docs
+from portal.documents.forms import MetadataForm, UploadForm
+from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS
+from portal.errors import Conflict, ServiceError, ValidationFailed
+from portal.extensions import htmx
+from portal.forms import choices
+from portal.org import services as org
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+# The PDF shown inside the document page: Chrome's viewer cannot run under a CSP `sandbox`
+# (it is a plugin in a synthetic page; see chromium issue 41131921), so the inline copy gets a
+# CSP that allows nothing but the viewer's own styles and images, and may only be framed by us.
+INLINE_PDF_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: blob:; object-src 'self'; "
+                  "frame-ancestors 'self'; form-action 'none'; base-uri 'none'")
+# A download is never rendered by us: sandbox it completely.
+DOWNLOAD_CSP = "sandbox; default-src 'none'"
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every archive page needs a logged-in user."""
+
+
+def _filters_from_args(trash: bool = False) -> docs.DocumentFilters:
+    args = request.args
+
+    def as_int(name, default=None):
+        try:
+            return int(args.get(name)) if args.get(name) else default
+        except ValueError:
+            return default
+
+    doc_type = args.get("type") or None
+    return docs.DocumentFilters(
+        year=as_int("year"), type=doc_type if doc_type in DOCUMENT_TYPES else None,
+        bloc=args.get("bloc") or None, unit=args.get("unit") or None, issuer=args.get("issuer") or None,
+        sort=args.get("sort") if args.get("sort") in docs.SORTS else "date", page=as_int("page", 1), trash=trash,
+    )
+
+
+@bp.route("")
+def index():
+    """Browse the archive by year, type, bloc, unit and issuer, in pages."""
+    policy.require(current_user, "portal.read")
+    filters = _filters_from_args()
+    result = docs.list_documents(filters)
+    context = {"result": result, "filters": filters, "facets": docs.facet_values(), "blocs": org.list_blocs(),
+               "units": org.list_units(), "types": DOCUMENT_TYPES}
+    if htmx and htmx.target == "document-results":
+        return render_block("documents/index.html", "results", **context)
+    return render_template("documents/index.html", **context)
+
+
+def _org_choices(form, *, with_empty_unit_label=None) -> None:
+    form.bloc.choices = choices([("", _("— không thuộc khối —"))] + [(b.code, f"{b.code} · {b.name}") for b in org.list_blocs()])
+    form.unit.choices = choices([("", with_empty_unit_label or _("— không thuộc đơn vị —"))] + [(u.code, u.name) for u in org.list_units()])
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    """Upload one or many PDFs; each is checked, read and stored on its own, with its outcome shown."""
+    form = UploadForm()
+    _org_choices(form, with_empty_unit_label=_("— đơn vị của tôi / đọc từ văn bản —"))
+    policy.require(current_user, "document.upload")
+    if request.method == "GET":
+        return render_template("documents/upload.html", form=form, outcomes=None)
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    outcomes = []
+    if not files:
+        form.files.errors = [_("Hãy chọn ít nhất một tệp PDF.")]
+    elif form.validate():
+        fields = {k: v for k, v in (("year", form.year.data), ("bloc", form.bloc.data), ("unit", form.unit.data)) if v}
+        for storage in files:
+            outcomes.append(_ingest_one(storage, fields))
+    status = 200 if outcomes and any(o["ok"] for o in outcomes) else (422 if request.method == "POST" else 200)
+    context = {"form": form, "outcomes": outcomes}
+    if htmx:
+        return render_block("documents/upload.html", "outcomes", **context), status
+    return render_template("documents/upload.html", **context), status
+
+
+def _ingest_one(storage, fields: dict) -> dict:
+    name = storage.filename
+    try:
+        result = docs.ingest(current_user, storage.stream, name, fields)
+    except docs.DuplicateDocument as exc:
+        return {"ok": False, "name": name, "message": exc.message, "existing": exc.existing}
+    except ServiceError as exc:
+        details = "; ".join(str(v) for v in exc.errors.values())
+        return {"ok": False, "name": name, "message": exc.message + (f" ({details})" if details else "")}
+    return {"ok": True, "name": name, "document": result.document, "warnings": result.warnings}
+
+
+@bp.route("/<int:document_id>")
+def show(document_id):
+    """Show a document: metadata, signature facts, citations, cited-by, the PDF itself."""
+    document = docs.get_document_for(current_user, document_id)
+    context = {
+        "document": document, "citations": docs.citations_of(document), "cited_by": docs.cited_by(document),
+        "can_edit": policy.can(current_user, "document.write", docs.scope_of(document), year=document.year),
+        "action_form": EmptyForm(), "report_kinds": REPORT_KINDS,
+    }
+    return render_template("documents/show.html", **context)
+
+
+@bp.route("/<int:document_id>/status")
+def status(document_id):
+    """The text-reading status block, polled while OCR runs."""
+    document = docs.get_document_for(current_user, document_id)
+    return render_block("documents/show.html", "text_status", document=document)
+
+
+@bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
+def edit(document_id):
+    """Confirm or correct a document's metadata; a stale edit is refused with the current values."""
+    document = docs.get_document_for(current_user, document_id, "document.write")
+    form = MetadataForm(obj=None if request.method == "POST" else document)
+    _org_choices(form)
+    if request.method == "GET":
+        form.version.data = document.version
+        form.issue_date.data = document.issue_date.strftime("%d/%m/%Y") if document.issue_date else ""
+        form.year.data = str(document.year or "")
+        form.bloc.data = document.bloc.code if document.bloc else ""
+        form.unit.data = document.unit.code if document.unit else ""
+        form.report_kind.data = document.report_kind or ""
+    conflict = None
+    if form.validate_on_submit():
+        data = {key: getattr(form, key).data for key in docs.EDITABLE}
+        try:
+            docs.update_metadata(current_user, document, data, version=form.version.data)
+        except ValidationFailed as exc:
+            for key, message in exc.errors.items():
+                if hasattr(form, key):
+                    getattr(form, key).errors = [message]
+        except Conflict as exc:
+            conflict = exc
+            form.version.data = document.version
+        else:
+            flash(_("Đã lưu thông tin văn bản."), "success")
+            return redirect(url_for("documents.show", document_id=document.id))
+    status = 200 if request.method == "GET" else (409 if conflict else 422)
+    return render_template("documents/edit.html", form=form, document=document, conflict=conflict), status
+
+
+@bp.route("/<int:document_id>/delete", methods=["POST"])
+def delete(document_id):
+    """Move a document to the trash."""
+    document = docs.get_document_for(current_user, document_id, "document.write")
+    docs.delete(current_user, document)
+    flash(_("Đã chuyển văn bản vào thùng rác. Ban TĐKT có thể khôi phục."), "success")
+    if htmx:
+        return "", 200
+    return redirect(url_for("documents.index"))
+
+
+@bp.route("/trash")
+def trash():
+    """The Board's trash: restore or purge."""
+    policy.require(current_user, "document.trash")
+    filters = _filters_from_args(trash=True)
+    return render_template("documents/trash.html", result=docs.list_documents(filters), action_form=EmptyForm())
+
+
+@bp.route("/<int:document_id>/restore", methods=["POST"])
+def restore(document_id):
+    """Bring a document back from the trash."""
+    document = docs.get_document_for(current_user, document_id, "document.trash")
+    docs.restore(current_user, document)
+    flash(_("Đã khôi phục văn bản “%(title)s”.", title=document.display_title), "success")
+    return redirect(url_for("documents.trash"))
+
+
+@bp.route("/<int:document_id>/purge", methods=["POST"])
+def purge(document_id):
+    """Delete a trashed document for good (separate from delete, audited)."""
+    document = docs.get_document_for(current_user, document_id, "document.purge")
+    if request.form.get("confirm") != "1":
+        abort(400)
+    docs.purge(current_user, document)
+    flash(_("Đã xóa vĩnh viễn văn bản."), "success")
+    return redirect(url_for("documents.trash"))
+
+
+@bp.route("/<int:document_id>/file")
+def file(document_id):
+    """Serve the original bytes: a download, or inline for the viewer on the document page."""
+    document = docs.get_document_for(current_user, document_id)
+    inline = request.args.get("inline") == "1"
+    response = send_file(docs.original_file(document), mimetype="application/pdf", as_attachment=not inline,
+                         download_name=document.original_name, conditional=True, etag=document.sha256)
+    response.headers["Content-Security-Policy"] = INLINE_PDF_CSP if inline else DOWNLOAD_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN" if inline else "DENY"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
