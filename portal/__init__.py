@@ -37,21 +37,28 @@ def create_app(config: dict | None = None):
     from portal.errors import register_error_handlers
 
     tasks.init_app(app)
+    from portal.search import services as search_services
+    from portal.search import tasks as _search_tasks  # noqa: F401  (periodic outbox repair)
+
+    search_services.init_app(app)
 
     register_error_handlers(app)
 
     from portal import models  # noqa: F401  (every table known to Alembic and the session)
     from portal.api import documents as _api_documents  # noqa: F401  (routes on the api blueprint)
+    from portal.api import search as _api_search  # noqa: F401
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.dashboard.views import bp as dashboard_bp
     from portal.documents.views import bp as documents_bp
     from portal.org.views import bp as org_bp
+    from portal.search.views import bp as search_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
 
     from portal.cli import register_cli
@@ -60,4 +67,7 @@ def create_app(config: dict | None = None):
     from portal.documents.cli import register as register_document_cli
 
     register_document_cli(app)
+    from portal.search.cli import register as register_search_cli
+
+    register_search_cli(app)
     return app
