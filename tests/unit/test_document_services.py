@@ -225,7 +225,7 @@ def test_scanned_pdf_is_read_by_ocr(ctx, admin):
 
 
 def test_signed_pdf_records_signature_facts(ctx, admin):
-    signed = pdf_factory.make_signed_pdf(PLAN) if "text" in pdf_factory.make_signed_pdf.__code__.co_varnames else pdf_factory.make_signed_pdf()
+    signed = pdf_factory.make_signed_pdf(None, PLAN)
     d = ingest(admin, signed.data).document
     assert d.signature and d.signature[0]["signer_name"] == "Trần Văn Minh"
     assert d.signature[0]["intact"] is True
