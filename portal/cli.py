@@ -40,13 +40,14 @@ def register_cli(app) -> None:
             click.echo("Tài khoản admin đã có; giữ nguyên.")
 
     @app.cli.command("demo")
-    def demo_command():
+    @click.option("--documents/--no-documents", default=True, help="Nạp cả văn bản mẫu (PDF thật, mất khoảng một phút).")
+    def demo_command(documents):
         """Load the demo province Lam Sơn: blocs, units, memberships, accounts."""
         from portal.demo import load_demo
         from portal.maintenance import init_instance
 
         setup = init_instance()
-        result = load_demo(click.echo)
+        result = load_demo(click.echo, documents=documents)
         click.echo("\nTài khoản dùng thử (mật khẩu chỉ dùng cho bản demo):")
         click.echo(f"  {'tên đăng nhập':<16} {'vai trò':<8} {'đơn vị':<12} mật khẩu")
         for u in result["accounts"]:

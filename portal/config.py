@@ -60,6 +60,7 @@ def load_config(app, test_config: dict | None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     app.config["PORTAL_ARCHIVE_DIR"] = str(archive_dir)
     app.config["PORTAL_INDEX_DIR"] = str(index_dir)
+    app.config.setdefault("PORTAL_TRUST_DIR", str(instance_dir / "trust"))
 
     url = app.config.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite3'}"
     # Heroku-style URLs still say postgres://, which SQLAlchemy 2 no longer accepts.

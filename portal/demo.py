@@ -1,18 +1,25 @@
 """Load the demo province "Lam Sơn" (idempotent: what exists already is kept)."""
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Callable
 
 import sqlalchemy as sa
+from flask import current_app
 
+from portal import demo_documents
 from portal.auth import services as auth
+from portal.documents import services as docs
+from portal.documents.models import Document
 from portal.extensions import db
 from portal.org import demo_data
 from portal.org import services as org
 from portal.org.models import Bloc, Unit
+from portal.text import today_local
 
 
-def load_demo(echo: Callable[[str], None] = print) -> dict:
+def load_demo(echo: Callable[[str], None] = print, *, documents: bool = True, today=None) -> dict:
     """Create the demo units, blocs, three years of memberships and the demo accounts."""
     existing_units = set(db.session.scalars(sa.select(Unit.code)))
     created_units = 0
@@ -42,4 +49,45 @@ def load_demo(echo: Callable[[str], None] = print) -> dict:
             auth.create_user(None, username=u.username, password=u.password, role=u.role, unit_code=u.unit_code,
                              full_name=u.full_name)
         accounts.append(u)
+    if documents:
+        load_demo_documents(echo, today=today)
     return {"accounts": accounts}
+
+
+def load_demo_documents(echo: Callable[[str], None] = print, *, today=None) -> dict:
+    """Archive the demo province's documents (real PDFs, a few signed, one scanned) through the normal ingest."""
+    today = today or today_local()
+    if db.session.scalar(sa.select(sa.func.count(Document.id))):
+        echo("Kho văn bản đã có dữ liệu; không nạp văn bản mẫu.")
+        return {"imported": 0}
+    # Trust the demo CA so the demo's signed plans show as trusted (real CAs go in the same folder).
+    trust = Path(current_app.config["PORTAL_TRUST_DIR"])
+    trust.mkdir(parents=True, exist_ok=True)
+    (trust / "demo-ca.pem").write_bytes(demo_documents.demo_ca_pem())
+    imported = refused = 0
+    # One index commit at the end instead of one per document (the outbox keeps every update meanwhile).
+    current_app.config["PORTAL_DEFER_INDEXING"] = True
+    try:
+        imported, refused = _ingest_demo_documents(echo, today)
+    finally:
+        current_app.config["PORTAL_DEFER_INDEXING"] = False
+    docs.outbox_written.send(current_app._get_current_object())
+    echo(f"Văn bản mẫu: {imported} tệp PDF đã lưu" + (f", {refused} lỗi" if refused else ""))
+    return {"imported": imported, "refused": refused}
+
+
+def _ingest_demo_documents(echo, today) -> tuple[int, int]:
+    imported = refused = 0
+    for item in demo_documents.generate_demo_documents(demo_data.YEARS, today=today):
+        fields = {"type": item.type, "year": item.year, "bloc": item.bloc or "", "unit": item.unit or ""}
+        if item.report_kind:
+            fields["report_kind"] = item.report_kind
+        try:
+            docs.ingest(auth.SYSTEM, io.BytesIO(item.data), item.filename.rsplit("/", 1)[-1], fields)
+            imported += 1
+        except docs.DuplicateDocument:
+            continue
+        except Exception as exc:  # a demo document that fails must not stop the demo; say which
+            refused += 1
+            echo(f"  không nạp được {item.filename}: {getattr(exc, 'message', exc)}")
+    return imported, refused

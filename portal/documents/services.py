@@ -222,7 +222,8 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             inspection = inspect_pdf(received.path, max_pages=int(cfg.get("PORTAL_PDF_MAX_PAGES", 2000)),
                                      timeout_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)),
                                      memory_mb=int(cfg.get("PORTAL_PDF_MEMORY_MB", 768)),
-                                     cpu_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)))
+                                     cpu_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)),
+                                     trust_roots_dir=_trust_dir(cfg))
         except PdfRefused as exc:
             status = 415 if exc.code == "not_pdf" else 422
             raise DocumentRefused(f"{exc.message} " + _("Tệp chưa được lưu."), reason=exc.code, status=status) from None
@@ -268,6 +269,12 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
     if document.ocr_status == "pending":
         _queue_ocr(document.id)
     return IngestResult(document, detected, list(detected.get("warnings") or []))
+
+
+def _trust_dir(cfg) -> str | None:
+    """The folder of trusted root certificates (PEM), when it has any."""
+    folder = Path(cfg.get("PORTAL_TRUST_DIR") or "")
+    return str(folder) if folder.is_dir() and any(folder.iterdir()) else None
 
 
 def _merge(actor, clean: dict, detected: dict) -> dict:

@@ -107,6 +107,8 @@ def pending_count() -> int:
 
 
 def _on_outbox_written(app, **_):
+    if app.config.get("PORTAL_DEFER_INDEXING"):
+        return  # a bulk load applies the outbox once at its end
     try:
         apply_outbox()
     except Exception:  # the change is committed; the outbox row stays and the worker retries
