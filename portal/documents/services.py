@@ -108,7 +108,7 @@ def _detect(inspection) -> tuple[str, str, str, dict]:
 
 
 def _metadata_dict(meta) -> dict:
-    signer = meta.signers[0] if meta.signers else None
+    signer = meta.main_signer
     return {
         "type": meta.type, "report_kind": meta.report_kind, "number": meta.number,
         "issue_date": meta.issue_date.isoformat() if meta.issue_date else None, "year": meta.year,
@@ -119,12 +119,18 @@ def _metadata_dict(meta) -> dict:
 
 
 def _signer_title(signer) -> str | None:
-    """'KT. Chủ tịch, Phó Chủ tịch' style capacity-and-title line."""
+    """The signing capacity and title as officials write it: 'KT. Chủ tịch, Phó Chủ tịch'."""
+    title = signer.title or ""
+    if signer.capacity == "KT." and title.lower().startswith("phó "):
+        # A deputy signs for the head whose title is the same without "Phó" (KT. CHỦ TỊCH / PHÓ CHỦ TỊCH).
+        principal = title[4:]
+        principal = principal[:1].upper() + principal[1:]
+        return f"KT. {principal}, {title}"
     parts = []
     if signer.capacity:
         parts.append(f"{signer.capacity} {signer.on_behalf_of}" if signer.on_behalf_of else signer.capacity)
-    if signer.title:
-        parts.append(signer.title)
+    if title:
+        parts.append(title)
     return ", ".join(parts) or None
 
 
