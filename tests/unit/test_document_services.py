@@ -55,6 +55,7 @@ def admin(ctx, org_data):
 
 
 def test_ingest_stores_original_byte_for_byte_and_reads_metadata(ctx, admin):
+    ctx.config["PORTAL_DEFER_INDEXING"] = True  # keep the outbox row to look at it
     data = pdf()
     result = ingest(admin, data, "Kế hoạch 27.pdf")
     d = result.document
@@ -163,6 +164,7 @@ def test_edit_with_version_and_stale_edit_conflict(ctx, admin):
 
 
 def test_delete_restore_purge(ctx, admin):
+    ctx.config["PORTAL_DEFER_INDEXING"] = True  # keep the outbox rows to look at them
     d = ingest(admin, pdf()).document
     path = docs.original_file(d)
     docs.delete(admin, d)
