@@ -1,7 +1,7 @@
 """JSON API for the archive (DESIGN §4): the same services and policy as the pages."""
 from __future__ import annotations
 
-from flask import jsonify, request, send_file
+from flask import current_app, jsonify, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,7 +9,7 @@ from portal.api.views import bp, json_object
 from portal.auth import policy
 from portal.documents import services as docs
 from portal.documents.models import DOCUMENT_TYPES
-from portal.documents.views import DOWNLOAD_CSP
+from portal.documents.views import DOWNLOAD_CSP, content_disposition
 from portal.errors import ValidationFailed
 
 
@@ -28,9 +28,9 @@ def list_documents():
         raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
     filters = docs.DocumentFilters(year=year, type=doc_type, bloc=args.get("bloc") or None, unit=args.get("unit") or None,
                                    issuer=args.get("issuer") or None, sort=args.get("sort") if args.get("sort") in docs.SORTS else "date",
-                                   page=page, per_page=50)
+                                   page=page, per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)))
     result = docs.list_documents(filters)
-    return jsonify({"items": [docs.to_dict(d, with_links=False) for d in result.items], "total": result.total,
+    return jsonify({"items": docs.to_dicts(result.items), "total": result.total,
                     "page": result.page, "pages": result.pages})
 
 
@@ -92,6 +92,7 @@ def document_file(document_id):
     document = docs.get_document_for(current_user, document_id)
     response = send_file(docs.original_file(document), mimetype="application/pdf", as_attachment=True,
                          download_name=document.original_name, etag=document.sha256)
+    response.headers["Content-Disposition"] = content_disposition(document.original_name, inline=False)
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 

@@ -22,7 +22,8 @@ def find_pdfs(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"))
+            # Not `is_file()`: a dangling link or an entry that cannot be read must be reported, not skipped.
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and not p.is_dir()))
         else:
             found.append(path)
     return found

@@ -84,6 +84,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import accumulate
 
 from portal.documents.textlayer import (
     convert_legacy_named,
@@ -413,7 +414,7 @@ _LEAD_CHARS = "(\"'"
 Evidence = dict[str, list[int]]
 
 
-def _case_evidence(text: str, limit: int = 30000) -> Evidence:
+def _case_evidence(text: str, limit: int = 20000) -> Evidence:
     """How each word is written inside sentences of the text: [capitalised, lower case] counts.
 
     A word written in capitals in the header ("HÀ TUYÊN", "ĐIỆN LỰC") is given the case the
@@ -421,7 +422,7 @@ def _case_evidence(text: str, limit: int = 30000) -> Evidence:
     """
     ev: Evidence = {}
     for line in text[:limit].split("\n"):
-        if not line or _upper_ratio(line) > 0.5:
+        if not line or line.isupper():
             continue
         toks = line.split()
         for k in range(1, len(toks)):
@@ -725,7 +726,7 @@ def _place_before(text: str) -> str | None:
             break
         if core[0].isupper() and (core.replace(".", "").isalpha()):
             caps_word = len(core) > 1 and core.isupper()
-            if got and caps_word != (len(got[-1]) > 1 and got[-1].isupper()) and not got[-1].endswith("."):
+            if got and not core.endswith(".") and caps_word != (len(got[-1]) > 1 and got[-1].isupper()):
                 break  # "BAN TUYÊN GIÁO Lam Sơn": the issuer in capitals, then the place
             got.append(core)
         elif core in _PLACE_LOWER_OK and k > 0 and toks[k - 1] in ("Thành", "Thị"):
@@ -867,8 +868,7 @@ _CAP_NORMAL = {
 }
 _TITLE_WORDS_RE = re.compile(
     r"\b(?:chu tich|giam doc|truong|bi thu|thu tuong|thu ky|chanh|chu tri|chu toa|chu nhiem|"
-    r"tong bien tap|ke toan|uy vien|thanh vien|dai dien|nguoi lap|nguoi ghi|chi huy|thu quy|"
-    r"pho)\b"
+    r"tong bien tap|ke toan|uy vien|thanh vien|dai dien|nguoi lap|nguoi ghi|chi huy|thu quy)\b"
 )
 _KNOWN_TITLES = {
     "chu tich", "pho chu tich", "giam doc", "pho giam doc", "truong ban", "pho truong ban",
@@ -994,11 +994,12 @@ def _trailing_run(t: str) -> int | None:
         while k > 0:
             w = toks[k - 1].group()
             if kind == "caps":
-                # "VT." or "TĐKT," closes the recipients; it is not part of the title after it
-                ok = w.isupper() and w.isalpha()
+                # "VT." or "TĐKT," closes the recipients; it is not part of the title after it;
+                # a dash may join two words of a title ("TỔ CHỨC - HÀNH CHÍNH")
+                ok = (w.isupper() and w.isalpha()) or (w == "-" and k < len(toks))
             else:
                 ok = w[0].isupper() and w.isalpha() and (len(w) == 1 or w[1:].islower() or w.isupper())
-            if not ok or len(toks) - k >= 6:
+            if not ok or len(toks) - k >= (10 if kind == "caps" else 6):
                 break
             k -= 1
         if k == len(toks) or k == 0:
@@ -1071,6 +1072,7 @@ class _Block:
     title_more: list[tuple[str, str]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8192)
 def _classify(text: str) -> str:
     if _is_noise(text):
         return "noise"
@@ -1107,42 +1109,78 @@ def _title_tail(rest: str) -> tuple[str, str | None]:
     return rest, None
 
 
+def _part_score(parts: list[str]) -> int | None:
+    """How well ``parts`` read as the pieces of a signature row; None if one of them does not."""
+    total = 0
+    prev_cap = None
+    for part in parts:
+        kind = _classify(part)
+        if kind == "title":
+            if prev_cap in ("KT.", "TL.", "TUQ.") and _fold(part).startswith("pho "):
+                return None  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" belong together
+            total += 2 if _squash(_fold(part)).strip(" .:") in _KNOWN_TITLES else -3
+        elif kind == "name":
+            total += 2 if _key(part.split()[0]) in _SURNAMES else 0
+        elif kind == "cap":
+            total += 2
+        elif kind != "noise":
+            return None
+        prev_cap = _cap_of(part) if kind == "cap" else None
+    return total
+
+
+def _cap_of(text: str) -> str | None:
+    m = _CAP_RE.match(text.strip())
+    return _CAP_NORMAL.get(m.group("cap"), m.group("cap") + ".") if m else None
+
+
 def _split_row(text: str, k: int) -> list[str] | None:
     """Split a run-together row of ``k`` signature columns ("CHỦ TỊCH CHỦ TỊCH", "Vàng A Dình
     Hà Thị Lụa", "PHÓ CHỦ TỊCH Giàng Seo Phử") into 2..k parts that each read as a capacity
-    line, a title or a name; names preferably start with a family name. None if it cannot."""
+    line, a title or a name, when that reads better than the row as one piece."""
     words = text.split()
     n = len(words)
-    if n < 2 or n > 24:
+    if n < 2 or n > 14:
         return None
+    whole = _part_score([text])
     best: tuple[int, list[str]] | None = None
-
-    def score(parts: list[str]) -> int | None:
-        total = 0
-        for part in parts:
-            kind = _classify(part)
-            if kind == "title":
-                if _squash(_fold(part)).strip(" .:") not in _KNOWN_TITLES:
-                    total -= 1
-            elif kind == "name":
-                total += 1 if _key(part.split()[0]) in _SURNAMES else 0
-            elif kind not in ("cap", "noise"):
-                return None
-        return total
-
     cuts_options: list[list[int]] = [[c] for c in range(1, n)]
     if k >= 3:
         cuts_options += [[c1, c2] for c1 in range(1, n) for c2 in range(c1 + 1, n)]
     for cuts in cuts_options:
         bounds = [0] + cuts + [n]
         parts = [" ".join(words[x:y]) for x, y in zip(bounds, bounds[1:])]
-        sc = score(parts)
-        if sc is None:
+        sc = _part_score(parts)
+        if sc is None or (whole is not None and sc <= whole):
             continue
-        key = sc + 10 * len(parts)
-        if best is None or key > best[0]:
-            best = (key, parts)
+        if best is None or sc > best[0]:
+            best = (sc, parts)
     return best[1] if best else None
+
+
+def _column_groups(frags: list[tuple]) -> list[list[tuple]]:
+    """Group the signature fragments of one run-together cell into columns: a "TM." line, or
+    a capacity or title after a finished title, starts a new column; "KT."/"TL." after "TM."
+    and a "PHÓ …" title after "KT." nest in the same one."""
+    groups: list[list[tuple]] = []
+    for fr in frags:
+        kind, text = fr[3], fr[1]
+        if not groups:
+            groups.append([fr])
+            continue
+        prev_kind, prev_text = groups[-1][-1][3], groups[-1][-1][1]
+        new = True
+        if kind == "cap" and _cap_of(text) != "TM." and prev_kind == "cap":
+            new = False
+        elif kind == "title" and prev_kind == "cap":
+            new = _cap_of(prev_text) in ("KT.", "TL.", "TUQ.") and not _fold(text).startswith("pho ")
+        elif kind == "name" and prev_kind in ("title", "cap"):
+            new = False
+        if new:
+            groups.append([fr])
+        else:
+            groups[-1].append(fr)
+    return groups
 
 
 def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = None) -> list[Signer]:
@@ -1163,18 +1201,22 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
             frags = [x for x in frags if x[3] in ("cap", "title", "name")]
             caps = [x for x in frags if x[3] == "cap"]
             explicit = None
+            groups = _column_groups(frags) if len(frags) >= 2 else []
             if (
                 len(line_cells) == 1
                 and caps
-                and len(frags) >= 2
+                and len(groups) >= 2
                 and all(x[3] in ("cap", "title") for x in frags)
                 and not _looks_recipient(text)
                 and not _fold(text).lstrip().startswith("noi nhan")
             ):
                 # "TM. UBND HUYỆN A TM. UBND HUYỆN B", "THƯ KÝ TM. ĐOÀN KIỂM TRA": columns run together
-                run_k = len(frags)
-                explicit = frags
-            elif len(line_cells) == 1 and not _looks_recipient(text) and (
+                run_k = len(groups)
+                for idx, group in enumerate(groups):
+                    for o, fr, _fl, kind in group:
+                        found.append(_SigCell(i, pos + o, True, kind, fr, column=("r", idx)))
+                continue
+            if len(line_cells) == 1 and not _looks_recipient(text) and (
                 run_k >= 2 or (len(frags) == 1 and frags[0][3] == "title")
             ):
                 parts = _split_row(text, max(run_k, 2))
@@ -1348,6 +1390,18 @@ def _issuer_cell(s: str) -> bool:
     if _heading_of(st):
         return False
     return True
+
+
+def _starts_with_body(cell: str) -> bool:
+    """Does a header cell in ordinary case begin with the name of a kind of body?"""
+    words = cell.split()
+    if not words or len(cell) > 100 or cell.endswith((".", ":", ";")):
+        return False
+    for length in range(min(5, len(words)), 0, -1):
+        hit = _VOCAB.get(" ".join(_key(w) for w in words[:length]))
+        if hit and hit[1] in ("head", "fixed", "namefixed", "fixedhead") and words[0][0].isupper():
+            return True
+    return False
 
 
 def _merge_issuer_lines(items: list[str]) -> list[str]:
@@ -1667,7 +1721,13 @@ def _read(raw: object) -> DocumentMetadata:
                 break
             if got and s.startswith("("):
                 break  # "(Ban hành kèm theo …)", "(Kèm theo …)"
-            if got and not caps and s[0].isupper() and not _continues(got[-1]):
+            if (
+                got
+                and not caps
+                and s[0].isupper()
+                and not _continues(got[-1])
+                and (len(s) > 60 or s.endswith((".", ":", ";")) or len(got) >= 2)
+            ):
                 break  # a new sentence, not the subject wrapping onto the next line
             if got and caps and not all_caps:
                 break
@@ -1715,12 +1775,17 @@ def _read(raw: object) -> DocumentMetadata:
     # 7. issuer
     issuer_stop = min(x for x in (header_end, vv_line if vv_line >= 0 else head_n, 15, head_n))
     items: list[str] = []
+    plain: list[str] = []  # a header in ordinary case ("Công ty TNHH …"), used when no capitals
     for i in range(issuer_stop):
         for _pos, cell in _cells(bare(i)):
             # "Số:" left behind after blanking the number
             cell2 = re.sub(r"(?:^|\s)(?:Số|SỐ|số)\s*[:.]?\s*$", "", cell).strip()
             if _issuer_cell(cell2):
                 items.append(cell2)
+            elif not items and _starts_with_body(cell2):
+                plain.append(_squash(cell2))
+    if not items and plain:
+        items = plain[-2:]
     units = _merge_issuer_lines(items)
     if units:
         meta.issuer = _proper(units[-1], ev=ev)
@@ -1783,9 +1848,7 @@ def _read(raw: object) -> DocumentMetadata:
         skipped += 1
     if body_start >= n_lines:
         body_start = title_end + 1
-    line_starts = [0]
-    for line in lines[:-1]:
-        line_starts.append(line_starts[-1] + len(line) + 1)
+    line_starts = [0, *accumulate(len(line) + 1 for line in lines[:-1])]
     body_offset = line_starts[body_start] if body_start < n_lines else len(text)
 
     def line_of(offset: int) -> int:

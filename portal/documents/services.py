@@ -499,6 +499,15 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
     clean, errors = _clean_fields(data, partial=True)
     if errors:
         raise ValidationFailed(_("Thông tin văn bản chưa hợp lệ; chưa lưu thay đổi nào."), errors=errors)
+    # The new place must be one the editor may file to, too (no moving a document out of reach):
+    # check it before changing anything.
+    new_year = clean.get("year") or (clean["issue_date"].year if clean.get("issue_date") and "year" in clean else document.year)
+    new_scope = DocumentScope(
+        clean["bloc"].id if clean.get("bloc") else (None if "bloc" in clean else document.bloc_id),
+        clean["unit"].id if clean.get("unit") else (None if "unit" in clean else document.unit_id),
+        new_year,
+    )
+    policy.require(actor, "document.write", new_scope, year=new_year)
     before = _audit_view(document)
     if "number" in clean:
         document.number = clean["number"] or None
@@ -511,13 +520,11 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
     if document.type != "BC":
         document.report_kind = None
     if "year" in clean:
-        document.year = clean["year"] or (document.issue_date.year if document.issue_date else document.year)
+        document.year = new_year
     if "bloc" in clean:
         document.bloc = clean["bloc"]
     if "unit" in clean:
         document.unit = clean["unit"]
-    # The new place must be one the editor may file to, too (no moving a document out of reach).
-    policy.require(actor, "document.write", scope_of(document), year=document.year)
     document.metadata_confirmed = True
     after = _audit_view(document)
     if before != after:
@@ -640,6 +647,33 @@ def apply_ocr(document_id: int) -> str:
 
 
 # --- JSON --------------------------------------------------------------------------------------
+
+def to_dicts(documents: list[Document]) -> list[dict]:
+    """The API's view of many documents, citations and cited-by included, in a fixed number of queries."""
+    if not documents:
+        return []
+    ids = [d.id for d in documents]
+    citations: dict[int, list[Citation]] = {}
+    for c in db.session.scalars(sa.select(Citation).where(Citation.document_id.in_(ids)).order_by(Citation.position)):
+        citations.setdefault(c.document_id, []).append(c)
+    targets = _live_by_number_key(sorted({c.number_key for rows in citations.values() for c in rows}))
+    keys = [d.number_key for d in documents if d.number_key]
+    citing: dict[str, list[Document]] = {}
+    if keys:
+        rows = db.session.execute(
+            sa.select(Citation.number_key, Document).join(Document, Citation.document_id == Document.id)
+            .where(Citation.number_key.in_(keys), Document.deleted_at.is_(None)).order_by(Document.issue_date.desc(), Document.id.desc()))
+        for key, citer in rows:
+            citing.setdefault(key, []).append(citer)
+    out = []
+    for d in documents:
+        data = to_dict(d, with_links=False)
+        data["citations"] = [{"number": c.number, "document": targets[c.number_key].id if c.number_key in targets else None}
+                             for c in citations.get(d.id, [])]
+        data["cited_by"] = [{"id": x.id, "number": x.number, "title": x.title} for x in citing.get(d.number_key, []) if x.id != d.id]
+        out.append(data)
+    return out
+
 
 def to_dict(document: Document, *, with_links: bool = True) -> dict:
     """The API's view of a document (DESIGN §4)."""

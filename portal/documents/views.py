@@ -1,7 +1,9 @@
 """Archive pages: browse, upload, read, edit, trash (thin: parse, call a service, render)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -15,6 +17,7 @@ from portal.errors import Conflict, ServiceError, ValidationFailed
 from portal.extensions import htmx
 from portal.forms import choices
 from portal.org import services as org
+from portal.text import ascii_fallback
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -25,6 +28,12 @@ INLINE_PDF_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'
                   "frame-ancestors 'self'; form-action 'none'; base-uri 'none'")
 # A download is never rendered by us: sandbox it completely.
 DOWNLOAD_CSP = "sandbox; default-src 'none'"
+
+
+def content_disposition(name: str, *, inline: bool) -> str:
+    """RFC 6266 header: an ASCII fallback that keeps the words (Đợt → Dot), and the exact UTF-8 name."""
+    fallback = ascii_fallback(name).replace('"', "'").replace("\\", "_") or "van-ban.pdf"
+    return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.before_request
@@ -47,6 +56,7 @@ def _filters_from_args(trash: bool = False) -> docs.DocumentFilters:
         year=as_int("year"), type=doc_type if doc_type in DOCUMENT_TYPES else None,
         bloc=args.get("bloc") or None, unit=args.get("unit") or None, issuer=args.get("issuer") or None,
         sort=args.get("sort") if args.get("sort") in docs.SORTS else "date", page=as_int("page", 1), trash=trash,
+        per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)),
     )
 
 
@@ -87,7 +97,8 @@ def upload():
     status = 200 if outcomes and any(o["ok"] for o in outcomes) else (422 if request.method == "POST" else 200)
     context = {"form": form, "outcomes": outcomes}
     if htmx:
-        return render_block("documents/upload.html", "outcomes", **context), status
+        # htmx 2 swaps nothing on a 4xx answer: the fragment carries the refusals, so it is a 200.
+        return render_block("documents/upload.html", "outcomes", fragment=True, **context), 200
     return render_template("documents/upload.html", **context), status
 
 
@@ -200,6 +211,7 @@ def file(document_id):
     inline = request.args.get("inline") == "1"
     response = send_file(docs.original_file(document), mimetype="application/pdf", as_attachment=not inline,
                          download_name=document.original_name, conditional=True, etag=document.sha256)
+    response.headers["Content-Disposition"] = content_disposition(document.original_name, inline=inline)
     response.headers["Content-Security-Policy"] = INLINE_PDF_CSP if inline else DOWNLOAD_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN" if inline else "DENY"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -19,13 +19,14 @@ from portal.text.dates import (
     today_local,
     utcnow,
 )
-from portal.text.normalize import VIETNAMESE_LETTERS, clean_text, fold, fold_keep_length, nfc
+from portal.text.normalize import VIETNAMESE_LETTERS, ascii_fallback, clean_text, fold, fold_keep_length, nfc
 
 __all__ = [
     "COLLATION_NAME",
     "TZ",
     "VIETNAMESE_LETTERS",
     "DateMention",
+    "ascii_fallback",
     "clean_text",
     "fold",
     "fold_keep_length",

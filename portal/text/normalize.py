@@ -106,3 +106,22 @@ def fold(s: str | None) -> str:
     if not out.isascii() and not unicodedata.is_normalized("NFC", out):
         out = unicodedata.normalize("NFC", out)
     return out
+
+
+_ASCII_PUNCT = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "Đ": "D", "đ": "d"}
+
+
+def ascii_fallback(s: str | None) -> str:
+    """Plain-ASCII form keeping case and words ('Đợt 1 – Kế hoạch' → 'Dot 1 - Ke hoach'), for legacy headers."""
+    out = []
+    for ch in nfc(s):
+        if ch.isascii():
+            out.append(ch)
+            continue
+        if ch in _ASCII_PUNCT:
+            out.append(_ASCII_PUNCT[ch])
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        base = "".join(_ASCII_PUNCT.get(c, c) for c in base)
+        out.append(base if base.isascii() else "_")
+    return "".join(ch for ch in out if ch.isprintable())

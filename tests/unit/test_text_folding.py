@@ -139,3 +139,11 @@ def test_clean_text_is_idempotent_and_stripped(s: str) -> None:
     assert out == out.strip()
     assert "  " not in out
     assert "\u00a0" not in out and "\t" not in out
+
+
+def test_ascii_fallback_keeps_words_and_case():
+    from portal.text import ascii_fallback
+
+    assert ascii_fallback("Kế hoạch số 27 – Đợt 1.pdf") == "Ke hoach so 27 - Dot 1.pdf"
+    assert ascii_fallback("ỨNG DỤNG “mới”") == 'UNG DUNG "moi"'
+    assert ascii_fallback("文件.pdf") == "__.pdf"
