@@ -22,6 +22,22 @@ def pytest_report_header(config):
     return [f"SQLite {sqlite3.sqlite_version}, Whoosh {whoosh.versionstring()}, pypdf {pypdf.__version__}, Python {sys.version.split()[0]}"]
 
 
+def pytest_sessionstart(session):
+    """Compile the translation catalogs when they are missing or stale (the install step does it too)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "portal" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(po, "rb") as src:
+                catalog = read_po(src)
+            with open(mo, "wb") as out:
+                write_mo(out, catalog)
+
+
 def pytest_collection_modifyitems(items):
     """Mark browser tests `e2e` and run them last.
 
