@@ -6,6 +6,7 @@ import math
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from portal.api.openapi import openapi_spec
 from portal.auth import policy
@@ -29,6 +30,16 @@ def require_login():
     if not current_user.is_authenticated:
         return json_error(401, "unauthorized", _("Cần đăng nhập hoặc gửi mã API (Authorization: Bearer …)."))
     return None
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(exc):
+    """Tell a caller with no credentials at all to authenticate, rather than to send a CSRF token."""
+    # The CSRF check runs before this blueprint's login check; a script posting with no cookie and no
+    # token must learn it needs a bearer token (401), not chase a CSRF token it cannot use.
+    if not current_user.is_authenticated:
+        return json_error(401, "unauthorized", _("Cần đăng nhập hoặc gửi mã API (Authorization: Bearer …)."))
+    return json_error(400, "csrf_failed", _("Thiếu hoặc sai mã chống giả mạo (CSRF)."))
 
 
 def json_body():
@@ -142,7 +153,12 @@ def create_user():
     policy.require(current_user, "user.manage")
     data = json_object()
     user = auth.create_user(current_user, username=str(data.get("username") or ""), password=str(data.get("password") or ""),
-                            role=str(data.get("role") or ""), unit_code=data.get("unit") or None,
+                            role=str(data.get("role") or ""), unit_code=_code_or_none(data.get("unit")),
                             full_name=str(data.get("full_name") or ""))
     return jsonify({"username": user.username, "full_name": user.full_name, "role": user.role,
                     "unit": user.unit.code if user.unit else None}), 201
+
+
+def _code_or_none(value) -> str | None:
+    """Return a unit code as text: {"unit": 5} means the unit coded "5", never the row with id 5."""
+    return None if value in (None, "") else str(value)

@@ -91,12 +91,22 @@ def _clean_code(raw) -> str:
     return clean_text(str(raw or "")).upper()
 
 
+def _text(data: dict, key: str, errors: dict) -> str:
+    """Return a text field cleaned; a value that is not text (a JSON number, list or object) is an error."""
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return clean_text(value)
+    # A JSON client sending {"name": 5} must get a 422 naming the field, not a 500.
+    errors[key] = _("Giá trị không hợp lệ: cần một chuỗi ký tự.")
+    return ""
+
+
 def _validate_unit_fields(data: dict, *, existing: Unit | None) -> dict:
     errors: dict[str, str] = {}
     code = _clean_code(data.get("code")) if existing is None else existing.code
-    name = clean_text(data.get("name") or "")
-    short_name = clean_text(data.get("short_name") or "")
-    kind = (data.get("kind") or "khac").strip()
+    name = _text(data, "name", errors)
+    short_name = _text(data, "short_name", errors)
+    kind = _text(data, "kind", errors) or "khac"
     if existing is None:
         if not code:
             errors["code"] = _("Vui lòng nhập mã đơn vị.")
@@ -104,10 +114,11 @@ def _validate_unit_fields(data: dict, *, existing: Unit | None) -> dict:
             errors["code"] = _("Mã chỉ gồm chữ in hoa không dấu, chữ số, dấu chấm, gạch ngang; tối đa 20 ký tự.")
         elif db.session.scalar(sa.select(Unit.id).where(Unit.code == code)):
             errors["code"] = _("Mã %(code)s đã được dùng cho đơn vị khác.", code=code)
-    if not name:
-        errors["name"] = _("Vui lòng nhập tên đơn vị.")
-    elif len(name) > 200:
-        errors["name"] = _("Tên đơn vị dài tối đa 200 ký tự.")
+    if "name" not in errors:
+        if not name:
+            errors["name"] = _("Vui lòng nhập tên đơn vị.")
+        elif len(name) > 200:
+            errors["name"] = _("Tên đơn vị dài tối đa 200 ký tự.")
     if len(short_name) > 80:
         errors["short_name"] = _("Tên viết tắt dài tối đa 80 ký tự.")
     if kind not in UNIT_KINDS:
@@ -146,7 +157,7 @@ def update_unit(actor, unit: Unit, data: dict, *, version: int | None, commit: b
 def _validate_bloc_fields(data: dict, *, existing: Bloc | None) -> dict:
     errors: dict[str, str] = {}
     code = _clean_code(data.get("code")) if existing is None else existing.code
-    name = clean_text(data.get("name") or "")
+    name = _text(data, "name", errors)
     if existing is None:
         if not code:
             errors["code"] = _("Vui lòng nhập mã khối.")
@@ -154,10 +165,11 @@ def _validate_bloc_fields(data: dict, *, existing: Bloc | None) -> dict:
             errors["code"] = _("Mã chỉ gồm chữ in hoa không dấu, chữ số, dấu chấm, gạch ngang; tối đa 20 ký tự.")
         elif db.session.scalar(sa.select(Bloc.id).where(Bloc.code == code)):
             errors["code"] = _("Mã %(code)s đã được dùng cho khối khác.", code=code)
-    if not name:
-        errors["name"] = _("Vui lòng nhập tên khối.")
-    elif len(name) > 200:
-        errors["name"] = _("Tên khối dài tối đa 200 ký tự.")
+    if "name" not in errors:
+        if not name:
+            errors["name"] = _("Vui lòng nhập tên khối.")
+        elif len(name) > 200:
+            errors["name"] = _("Tên khối dài tối đa 200 ký tự.")
     if errors:
         raise ValidationFailed(_("Thông tin khối thi đua chưa hợp lệ."), errors=errors)
     return {"code": code, "name": name}
@@ -393,7 +405,9 @@ def load_org_sheet(actor, path) -> dict:
     errors: dict[str, str] = {}
     units: dict[str, dict] = {}
     blocs: dict[str, dict] = {}
-    by_year: dict[int, list[MembershipRow]] = defaultdict(list)
+    # Where each unit and bloc first appears, so a refusal found later still names its line.
+    first_line: dict[tuple[str, str], int] = {}
+    by_year: dict[int, list[tuple[int, MembershipRow]]] = defaultdict(list)
     for row in rows:
         v, where = row.values, _("Dòng %(n)s", n=row.line)
         code = _clean_code(v.get("unit"))
@@ -405,6 +419,7 @@ def load_org_sheet(actor, path) -> dict:
             errors[f"line:{row.line}"] = _("%(where)s: loại đơn vị không rõ (%(kind)s).", where=where, kind=v.get("kind"))
             continue
         entry = units.setdefault(code, {})
+        first_line.setdefault(("unit", code), row.line)
         for key, value in (("name", v.get("unit_name")), ("short_name", v.get("short_name"))):
             if value:
                 entry[key] = value
@@ -415,6 +430,7 @@ def load_org_sheet(actor, path) -> dict:
             if not CODE_RE.match(bloc):
                 errors[f"line:{row.line}"] = _("%(where)s: mã khối không hợp lệ (%(code)s).", where=where, code=bloc)
                 continue
+            first_line.setdefault(("bloc", bloc), row.line)
             if v.get("bloc_name"):
                 blocs.setdefault(bloc, {})["name"] = v["bloc_name"]
             else:
@@ -433,7 +449,7 @@ def load_org_sheet(actor, path) -> dict:
             if not bloc:
                 errors[f"line:{row.line}"] = _("%(where)s: có năm nhưng thiếu mã khối.", where=where)
                 continue
-            by_year[year].append(MembershipRow(code, bloc, role))
+            by_year[year].append((row.line, MembershipRow(code, bloc, role)))
         elif bloc or v.get("role"):
             errors[f"line:{row.line}"] = _("%(where)s: có khối hoặc vai trò nhưng thiếu năm.", where=where)
     if errors:
@@ -443,37 +459,70 @@ def load_org_sheet(actor, path) -> dict:
     try:
         for code, data in units.items():
             unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
-            if unit is None:
-                create_unit(actor, {"code": code, **data}, commit=False)
-                summary["units_created"] += 1
-            elif any(data.get(k) not in (None, getattr(unit, k)) for k in ("name", "short_name", "kind")):
-                update_unit(actor, unit, {"name": unit.name, "short_name": unit.short_name, "kind": unit.kind, **data},
-                            version=None, commit=False)
-                summary["units_updated"] += 1
+            try:
+                if unit is None:
+                    create_unit(actor, {"code": code, **data}, commit=False)
+                    summary["units_created"] += 1
+                elif any(data.get(k) not in (None, getattr(unit, k)) for k in ("name", "short_name", "kind")):
+                    update_unit(actor, unit, {"name": unit.name, "short_name": unit.short_name, "kind": unit.kind, **data},
+                                version=None, commit=False)
+                    summary["units_updated"] += 1
+            except ValidationFailed as exc:
+                # E.g. a new unit with no name: report it at its line, with every other faulty line.
+                errors[f"unit:{code}"] = _("%(where)s: đơn vị %(code)s: %(message)s", where=_sheet_where([first_line[("unit", code)]]),
+                                           code=code, message=" ".join(exc.errors.values()) or exc.message)
         for code, data in blocs.items():
             bloc = db.session.scalar(sa.select(Bloc).where(Bloc.code == code))
-            if bloc is None:
-                if not data.get("name"):
-                    raise ValidationFailed(_("Khối %(code)s chưa có trong hệ thống; cần cột Tên khối.", code=code),
-                                           errors={f"bloc:{code}": _("Thiếu tên khối %(code)s.", code=code)})
-                create_bloc(actor, {"code": code, **data}, commit=False)
-                summary["blocs_created"] += 1
-            elif data.get("name") and data["name"] != bloc.name:
-                update_bloc(actor, bloc, data, version=None, commit=False)
-                summary["blocs_updated"] += 1
+            where = _sheet_where([first_line[("bloc", code)]])
+            if bloc is None and not data.get("name"):
+                errors[f"bloc:{code}"] = _("%(where)s: khối %(code)s chưa có trong hệ thống; cần ghi tên khối ở cột Tên khối.",
+                                           where=where, code=code)
+                continue
+            try:
+                if bloc is None:
+                    create_bloc(actor, {"code": code, **data}, commit=False)
+                    summary["blocs_created"] += 1
+                elif data.get("name") and data["name"] != bloc.name:
+                    update_bloc(actor, bloc, data, version=None, commit=False)
+                    summary["blocs_updated"] += 1
+            except ValidationFailed as exc:
+                errors[f"bloc:{code}"] = _("%(where)s: khối %(code)s: %(message)s", where=where, code=code,
+                                           message=" ".join(exc.errors.values()) or exc.message)
+        if errors:
+            raise ValidationFailed(_("Tệp có %(n)s dòng lỗi; chưa có thay đổi nào được lưu.", n=len(errors)), errors=errors)
         db.session.flush()
-        year_errors: dict[str, str] = {}
-        for year, year_rows in sorted(by_year.items()):
-            problems = validate_membership_rows(year, year_rows)
+        for year, entries in sorted(by_year.items()):
+            problems = validate_membership_rows(year, [r for _line, r in entries])
             for key, message in problems.items():
-                year_errors[f"{year}:{key}"] = _("Năm %(year)s: %(message)s", year=year, message=message)
-        if year_errors:
-            raise ValidationFailed(_("Danh sách thành viên trong tệp chưa hợp lệ; chưa có thay đổi nào được lưu."), errors=year_errors)
-        for year, year_rows in sorted(by_year.items()):
-            result = replace_memberships(actor, year, year_rows, commit=False)
+                errors[f"{year}:{key}"] = _("%(where)s (năm %(year)s): %(message)s",
+                                            where=_sheet_where(_sheet_lines(key, entries)), year=year, message=message)
+        if errors:
+            raise ValidationFailed(_("Danh sách thành viên trong tệp chưa hợp lệ; chưa có thay đổi nào được lưu."), errors=errors)
+        for year, entries in sorted(by_year.items()):
+            result = replace_memberships(actor, year, [r for _line, r in entries], commit=False)
             summary["years"][year] = {"units": result["count"], "changed": result["changed"]}
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return summary
+
+
+def _sheet_where(lines) -> str:
+    """Return "Dòng 3" or "Dòng 3, 7" for the sheet lines a message is about."""
+    return _("Dòng %(n)s", n=", ".join(str(n) for n in sorted(set(lines))))
+
+
+def _sheet_lines(key: str, entries: list[tuple[int, MembershipRow]]) -> list[int]:
+    """Return the lines behind a membership problem: the unit's rows, or the bloc's offending rows."""
+    kind, _sep, code = key.partition(":")
+    if kind == "unit":
+        return [line for line, r in entries if r.unit == code]
+    rows = [(line, r) for line, r in entries if r.bloc == code] if kind == "bloc" else entries
+    leaders = [line for line, r in rows if r.role == "leader"]
+    deputies = [line for line, r in rows if r.role == "deputy"]
+    if len(leaders) > 1:
+        return leaders
+    if leaders and len(deputies) > 1:
+        return deputies
+    return [line for line, _r in rows]

@@ -6,7 +6,8 @@ Vietnamese or English, in any order:
 | Mã đơn vị / unit | Tên đơn vị / unit_name | Tên viết tắt / short_name | Loại / kind |
 | Mã khối / bloc | Tên khối / bloc_name | Năm / year | Vai trò / role |
 
-A row with no year only defines the unit (and the bloc). Roles may be written `leader`, `deputy`,
+A row with no year only defines the unit (a bloc or role without a year is refused: it would be
+unclear which year's list it belongs to). Roles may be written `leader`, `deputy`,
 `member` or `Trưởng khối`, `Phó Trưởng khối`, `Thành viên`. Kinds may be codes or labels.
 """
 from __future__ import annotations
@@ -63,11 +64,14 @@ def read_sheet(path: str | Path) -> list[SheetRow]:
         tables = [_read_csv(path)]
     else:
         raise ValidationFailed(_("Chỉ nhận tệp CSV hoặc XLSX (tệp %(name)s).", name=path.name))
+    if not any(any(cell.strip() for cell in line) for table in tables for line in table):
+        raise ValidationFailed(_("Tệp %(name)s trống, không có dữ liệu.", name=path.name))
     rows: list[SheetRow] = []
     for table in tables:
         rows.extend(_rows_of(table))
     if not rows:
-        raise ValidationFailed(_("Tệp không có dòng dữ liệu nào có cột Mã đơn vị."))
+        raise ValidationFailed(_("Tệp không có dòng dữ liệu nào có cột Mã đơn vị (cần một dòng tiêu đề có cột "
+                                 "\"Mã đơn vị\" trong 10 dòng đầu, và các dòng dữ liệu bên dưới)."))
     if len(rows) > MAX_ROWS:
         raise ValidationFailed(_("Tệp có quá nhiều dòng (tối đa %(n)s).", n=MAX_ROWS))
     return rows
@@ -75,6 +79,11 @@ def read_sheet(path: str | Path) -> list[SheetRow]:
 
 def _read_csv(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
+    if b"\x00" in raw[:65536]:
+        # A binary file (an XLSX or PDF saved as .csv): text CSV never holds NUL bytes, and reading it as
+        # cp1258 would store garbage with NULs in unit names.
+        raise ValidationFailed(_("Tệp %(name)s không phải tệp CSV dạng văn bản (có thể là tệp Excel hoặc PDF đổi đuôi); "
+                                 "hãy lưu lại dạng \"CSV UTF-8\" hoặc gửi tệp .xlsx.", name=path.name))
     for encoding in ("utf-8-sig", "cp1258"):
         try:
             text = raw.decode(encoding)
@@ -88,7 +97,10 @@ def _read_csv(path: Path) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error:  # e.g. a field over the csv module's size limit
+        raise ValidationFailed(_("Không đọc được tệp CSV (có ô quá dài hoặc sai định dạng).")) from None
 
 
 def _read_xlsx(path: Path) -> list[list[list[str]]]:
@@ -108,6 +120,8 @@ def _read_xlsx(path: Path) -> list[list[list[str]]]:
                     break
             tables.append(table)
         return tables
+    except Exception:  # read-only mode parses sheets lazily: a damaged sheet only fails here
+        raise ValidationFailed(_("Không đọc được tệp XLSX (tệp hỏng hoặc không phải Excel).")) from None
     finally:
         workbook.close()
 
