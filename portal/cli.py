@@ -123,6 +123,40 @@ def register_cli(app) -> None:
 
     app.cli.add_command(org_group)
 
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(file_okay=False))
+    def backup_command(dest):
+        """Back up the database, the original files and the instance secrets into the new folder DEST."""
+        from portal.backup import backup
+
+        try:
+            manifest = backup(dest)
+        except ServiceError as exc:
+            _fail(exc)
+        click.echo(f"Đã sao lưu vào {dest}: {manifest['documents']} văn bản, {manifest['original_files']} tệp gốc.")
+        if not manifest["database"].endswith(".sqlite3"):
+            click.echo("Cơ sở dữ liệu PostgreSQL: hãy sao lưu thêm bằng pg_dump.")
+
+    @app.cli.command("restore")
+    @click.argument("src", type=click.Path(file_okay=False, exists=True))
+    @click.option("--force", is_flag=True, help="Ghi đè cả khi cổng đã có dữ liệu.")
+    def restore_command(src, force):
+        """Restore a backup made by `backup` (stop the portal first), verify the originals, rebuild the index."""
+        from portal.backup import restore
+        from portal.maintenance import init_instance
+        from portal.search.services import rebuild_index
+
+        try:
+            summary = restore(src, force=force)
+        except ServiceError as exc:
+            _fail(exc)
+        init_instance()  # a backup from an older version gets the newer migrations
+        count = rebuild_index()
+        click.echo(f"Đã khôi phục {summary['files']} tệp gốc; lập lại chỉ mục {count} văn bản.")
+        if summary["missing"] or summary["changed"]:
+            click.echo(f"Cảnh báo: {summary['missing']} tệp gốc thiếu, {summary['changed']} tệp khác SHA-256.", err=True)
+            raise SystemExit(1)
+
     translate = AppGroup("translate", help="Bản dịch giao diện (Babel).")
     root = Path(__file__).resolve().parent.parent
 
