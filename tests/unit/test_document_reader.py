@@ -7,6 +7,7 @@ of the header and of the signature block, date forms and the kind of extraction 
 from __future__ import annotations
 
 import random
+import re
 import time
 import unicodedata
 from datetime import date
@@ -437,6 +438,27 @@ def test_shared_sample(name):
     assert_metadata(read_metadata(path.read_text(encoding="utf-8")), SAMPLE_EXPECTED[name])
 
 
+@pytest.mark.parametrize("name", sorted(SAMPLE_EXPECTED))
+def test_shared_sample_with_columns_run_together(name):
+    path = SAMPLES / name
+    if not SAMPLES.is_dir():
+        pytest.skip("shared samples folder is not present")
+    text = re.sub(r"[ \t]{2,}", " ", path.read_text(encoding="utf-8"))
+    exp = {k: v for k, v in SAMPLE_EXPECTED[name].items() if k != "warnings"}
+    meta = read_metadata(text)
+    assert {k: getattr(meta, k) for k in exp} == exp
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_case_with_columns_run_together(name):
+    """The same documents as a PDF extractor without layout gives them: every run of spaces
+    that separated two columns becomes one space (header, number/date line, signatures)."""
+    text = re.sub(r"[ \t]{2,}", " ", read_case(name))
+    exp = {k: v for k, v in EXPECTED[name].items() if k != "warnings"}
+    meta = read_metadata(text)
+    assert {k: getattr(meta, k) for k in exp} == exp
+
+
 def test_main_signer_of_minutes_is_the_chair_not_the_secretary():
     meta = read_metadata(read_case("11_bb_hop_khoi_no_date_line.txt"))
     assert meta.signer == "Ma Văn Quyết"
@@ -488,6 +510,38 @@ def test_citations_without_so_and_own_number_excluded():
     assert meta.citations == ["12/2024/QĐ-UBND", "63-KL/TU", "01/2025/TT-BNV"]
     assert meta.number == "77/QĐ-UBND"
     assert meta.title == "Sửa đổi Quyết định số 77/QĐ-UBND"
+
+
+@pytest.mark.parametrize(
+    "subject, title",
+    [
+        ("Về việc tặng Cờ thi đua của\nỦy ban nhân dân tỉnh năm 2024", "Tặng Cờ thi đua của Ủy ban nhân dân tỉnh năm 2024"),
+        ("Tổng kết phong trào thi đua yêu nước\nKhối thi đua các huyện miền núi", "Tổng kết phong trào thi đua yêu nước Khối thi đua các huyện miền núi"),
+        ("V/v: khen thưởng đột xuất", "Khen thưởng đột xuất"),
+        ("Ban hành Quy chế thi đua, khen thưởng\ntrên địa bàn tỉnh Lam Sơn", "Ban hành Quy chế thi đua, khen thưởng trên địa bàn tỉnh Lam Sơn"),
+        ("Về việc khen thưởng\nỦy ban nhân dân tỉnh ban hành quyết định này theo đề nghị của Sở Nội vụ tỉnh.", "Khen thưởng"),
+    ],
+)
+def test_subject_lines(subject, title):
+    text = (
+        "ỦY BAN NHÂN DÂN          CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "TỈNH LAM SƠN                  Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 77/QĐ-UBND               Lam Sơn, ngày 02 tháng 3 năm 2025\n"
+        f"QUYẾT ĐỊNH\n{subject}\n\nCăn cứ Luật Thi đua, Khen thưởng.\n"
+    )
+    assert read_metadata(text).title == title
+
+
+def test_header_in_ordinary_case():
+    text = (
+        "Công ty TNHH Một thành viên Môi trường Đô thị\nSố: 12/QĐ-MTĐT\n"
+        "Lam Sơn, ngày 02 tháng 3 năm 2025\nQUYẾT ĐỊNH\nBan hành quy chế thi đua\n"
+    )
+    meta = read_metadata(text)
+    assert (meta.issuer, meta.number, meta.issue_date, meta.title) == (
+        "Công ty TNHH Một thành viên Môi trường Đô thị", "12/QĐ-MTĐT", date(2025, 3, 2), "Ban hành quy chế thi đua"
+    )
+    assert meta.warnings == ["Không tìm thấy người ký"]
 
 
 def test_body_dates_are_not_the_issue_date():
