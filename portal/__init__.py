@@ -21,6 +21,7 @@ def create_app(config: dict | None = None):
     from portal.config import load_config
 
     load_config(app, config)
+    app.json.sort_keys = False  # keep JSON keys in the order DESIGN §4 lists them
 
     from portal import web
     from portal.extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -46,18 +47,24 @@ def create_app(config: dict | None = None):
 
     from portal import models  # noqa: F401  (every table known to Alembic and the session)
     from portal.api import documents as _api_documents  # noqa: F401  (routes on the api blueprint)
+    from portal.api import schedule as _api_schedule  # noqa: F401  (routes on the api blueprint)
+    from portal.api import scoring as _api_scoring  # noqa: F401  (routes on the api blueprint)
     from portal.api import search as _api_search  # noqa: F401
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.dashboard.views import bp as dashboard_bp
     from portal.documents.views import bp as documents_bp
     from portal.org.views import bp as org_bp
+    from portal.schedule.views import bp as schedule_bp
+    from portal.scoring.views import bp as scoring_bp
     from portal.search.views import bp as search_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(schedule_bp)
+    app.register_blueprint(scoring_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
 

@@ -16,6 +16,8 @@ from portal.extensions import db
 from portal.org import demo_data
 from portal.org import services as org
 from portal.org.models import Bloc, Unit
+from portal.schedule.demo import load_demo_schedules
+from portal.scoring.demo import load_demo_scoring
 from portal.text import today_local
 
 
@@ -51,6 +53,9 @@ def load_demo(echo: Callable[[str], None] = print, *, documents: bool = True, to
         accounts.append(u)
     if documents:
         load_demo_documents(echo, today=today)
+    # The schedule after the documents: its completion is derived from what the archive holds.
+    load_demo_schedules(echo, today=today)
+    load_demo_scoring(echo)
     return {"accounts": accounts}
 
 
@@ -79,7 +84,10 @@ def load_demo_documents(echo: Callable[[str], None] = print, *, today=None) -> d
 def _ingest_demo_documents(echo, today) -> tuple[int, int]:
     imported = refused = 0
     for item in demo_documents.generate_demo_documents(demo_data.YEARS, today=today):
-        fields = {"type": item.type, "year": item.year, "bloc": item.bloc or "", "unit": item.unit or ""}
+        fields = {"type": item.type, "year": item.year, "bloc": item.bloc or "", "unit": item.unit or "",
+                  "issue_date": item.issue_date.isoformat(), "title": item.title}
+        if item.number:
+            fields["number"] = item.number
         if item.report_kind:
             fields["report_kind"] = item.report_kind
         try:

@@ -137,6 +137,71 @@ def _purge(user, target, year):
     return False
 
 
+@rule("schedule.manage")
+def _manage_schedule(user, target, year):
+    """Only the Board edits the years' schedules (milestones, copy, reading the plan)."""
+    return False
+
+
+@rule("milestone.check")
+def _check_milestone(user, target, year):
+    """The officers of a bloc's leader unit in the milestone's year check off (and undo) their bloc's own steps."""
+    if not _officer(user) or target is None or target.scope not in ("bloc", "unit"):
+        return False
+    m = unit_membership(user, year)
+    return m is not None and m.bloc_id == target.bloc_id and m.role == "leader" and target.year == year
+
+
+# --- scoring: targets are duck-typed (a bloc, or a scorecard/results with bloc_id, unit_id, year, status)
+
+def _leads(user, bloc_id, year) -> bool:
+    m = unit_membership(user, year)
+    return _officer(user) and m is not None and m.bloc_id == bloc_id and m.role == "leader"
+
+
+@rule("scoring.criteria.edit")
+def _edit_criteria(user, target: Bloc, year):
+    """The leader unit's officers that year build the bloc's criteria table."""
+    return target is not None and _leads(user, target.id, year)
+
+
+@rule("scoring.sheet")
+def _run_scoring(user, target: Bloc, year):
+    """The leader unit's officers that year run the meeting's scoring sheet (bloc scores) and submit the results."""
+    return target is not None and _leads(user, target.id, year)
+
+
+@rule("scoring.self.edit")
+def _edit_self_score(user, target, year):
+    """A unit's officers fill in their own self-score, while the unit belongs to that bloc that year."""
+    if not _officer(user) or target is None or target.unit_id != user.unit_id:
+        return False
+    m = unit_membership(user, target.year)
+    return m is not None and m.bloc_id == target.bloc_id
+
+
+@rule("scoring.self.read")
+def _read_self_score(user, target, year):
+    """A self-score is seen by its own unit and by the bloc's leader unit that year (the Board sees all)."""
+    if not _officer(user) or target is None:
+        return False
+    return target.unit_id == user.unit_id or _leads(user, target.bloc_id, target.year)
+
+
+@rule("scoring.results.read")
+def _read_results(user, target, year):
+    """The leader's officers see the bloc's results while they are drafted; everybody once submitted."""
+    if target is None:
+        return False
+    return target.status != "draft" or _leads(user, target.bloc_id, target.year)
+
+
+@rule("scoring.board")
+def _scoring_board(user, target, year):
+    """Appraisal scores, status changes after submission, unlocking, flags and thresholds are the Board's."""
+    return False
+
+
 # --- loaders: fetch an object and check the right in one step (flaskr's get_post shape) ---------
 
 def get_unit_for(user, code_or_id, action: str = "portal.read", *, year: int | None = None) -> Unit:

@@ -72,6 +72,7 @@ __all__ = [
     "format_points_vi",
     "mark_government_flag",
     "normalize_points",
+    "parse_max_points",
     "parse_points",
     "propose_flags",
     "rank_with_ties",
@@ -932,6 +933,12 @@ def _parse_max(value: Any) -> Decimal | None:
     if parsed is None or parsed <= 0:
         return None
     return normalize_points(parsed)
+
+
+def parse_max_points(value: Any) -> Decimal | None:
+    """A criterion's max points (``"10"``, ``"2,5"``, ``Decimal("2.5")``) normalised, or ``None`` when
+    it is not a positive decimal with at most two places (the check :func:`validate_criteria` uses)."""
+    return _parse_max(value)
 
 
 def table_maxima(criteria: Iterable[Any]) -> TableMax:

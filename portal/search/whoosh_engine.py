@@ -57,6 +57,7 @@ from whoosh.fields import COLUMN, ID, NUMERIC, STORED, Schema
 from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
+from whoosh.writing import PostingPool
 
 from portal.search.analysis import (
     AccentedAnalyzer,
@@ -105,6 +106,7 @@ EXACT_BONUS = 1000.0
 CONFIRM_ALL_LIMIT = 400
 WRITER_LIMIT_MB = 128
 REBUILD_LIMIT_MB = 256
+REBUILD_BATCH = 20_000
 
 # What reading a damaged index raises (a bug of ours raises something else and stays visible).
 _CORRUPTION_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, json.JSONDecodeError, UnicodeDecodeError)
@@ -130,6 +132,29 @@ def build_schema() -> Schema:
         slen=COLUMN(NumericColumn("I", default=0)),
         data=STORED(),
     )
+
+
+class _FastPostingPool(PostingPool):
+    """Whoosh's posting pool without its per-posting type asserts and size arithmetic.
+
+    The pool receives every posting of every document (about 800 per document here), so its
+    `add` is a large part of indexing time. Postings come from `IndexedText.index` and Whoosh's
+    own ID/NUMERIC fields, always bytes; the memory estimate only has to be roughly right.
+    """
+
+    def add(self, item):
+        self.currentsize += 120 + 2 * len(item[1])
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+
+def _writer(ix, limitmb: int, **kwargs):
+    writer = ix.writer(limitmb=limitmb, codec=PortalCodec(), compound=False, **kwargs)
+    # SegmentWriter ignores its `poolclass` argument in whoosh 2.7: swap the (still empty) pool.
+    writer.pool = _FastPostingPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
+    writer.pool.fieldnames = set(writer.schema.names())
+    return writer
 
 
 def _open_or_corrupt(open_: Callable[[], Any], path: Path) -> Any:
@@ -390,9 +415,7 @@ class WhooshEngine(GenerationalEngine):
     def _write(self, handle: _View, docs: Iterable[SearchDoc], remove_ids: Iterable[int]) -> int:
         latest = {doc.id: doc for doc in docs}  # the last version of an id in one batch wins
         try:
-            writer = handle.ix.writer(
-                timeout=self.lock_timeout, limitmb=WRITER_LIMIT_MB, codec=PortalCodec(), compound=False
-            )
+            writer = _writer(handle.ix, WRITER_LIMIT_MB, timeout=self.lock_timeout)
         except LockError as exc:
             raise IndexBusy(f"the Whoosh index is locked by another writer: {exc}") from exc
         try:
@@ -408,28 +431,32 @@ class WhooshEngine(GenerationalEngine):
         return len(latest)
 
     def _build(self, path: Path, docs: Iterable[SearchDoc], progress: Progress | None) -> int:
-        # One writer for the whole build: its pool spills sorted runs to disk past
-        # REBUILD_LIMIT_MB, so memory stays bounded, and the result is one segment (each Whoosh
-        # commit would make a segment that later merges rewrite).
+        # Memory stays bounded by the pool (it spills sorted runs to disk past REBUILD_LIMIT_MB).
+        # Committing every REBUILD_BATCH documents (without merging) also bounds those temporary
+        # runs on disk (~60 bytes per posting, ~800 postings per document: a single writer for
+        # 100k documents needed ~6 GB of them) at the price of one segment per batch.
         self._create_empty(path)
         ix = whoosh_index.open_dir(str(path))
         count = 0
+        seen: set[int] = set()
         try:
-            writer = ix.writer(limitmb=REBUILD_LIMIT_MB, codec=PortalCodec(), compound=False)
+            writer = _writer(ix, REBUILD_LIMIT_MB)
             try:
-                seen: set[int] = set()
                 for doc in docs:
                     if doc.id in seen:
                         writer.delete_by_term("id", doc.id)
                     seen.add(doc.id)
                     writer.add_document(**_document_fields(doc))
                     count += 1
+                    if count % REBUILD_BATCH == 0:
+                        writer.commit(merge=False)
+                        writer = _writer(ix, REBUILD_LIMIT_MB)
                     if progress and count % REBUILD_PROGRESS_EVERY == 0:
                         progress(count)
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            writer.commit(merge=False)
         finally:
             ix.close()
         if progress:

@@ -234,6 +234,21 @@ def test_whoosh_fast_postings_match_whoosh_matchers(tmp_path):
     eng.close()
 
 
+def test_whoosh_rebuild_in_batches(tmp_path, monkeypatch):
+    from portal.search import whoosh_engine
+
+    monkeypatch.setattr(whoosh_engine, "REBUILD_BATCH", 40)
+    eng = get_engine("whoosh", tmp_path / "w")
+    docs = _docs(100) + _docs(1, 7)  # id 7 twice, in different batches: the last one wins
+    assert eng.rebuild(docs) == 101
+    assert eng.doc_count() == 100 and eng.ids() == set(range(1, 101))
+    eng.open()
+    assert len(eng._handle.leaves) == 3
+    assert eng.search(SearchQuery(q="7/KH-UBND")).total == 1
+    assert eng.search(SearchQuery(q="thi đua")).total == 100
+    eng.close()
+
+
 def test_whoosh_native_lock_gives_index_busy(tmp_path):
     from whoosh import index as whoosh_index
 
