@@ -22,7 +22,18 @@ from portal.text import today_local
 
 
 def load_demo(echo: Callable[[str], None] = print, *, documents: bool = True, today=None) -> dict:
-    """Create the demo units, blocs, three years of memberships and the demo accounts."""
+    """Load the whole demo province: organisation and accounts, archive, schedules, scores."""
+    accounts = load_demo_org(echo)
+    if documents:
+        load_demo_documents(echo, today=today)
+    # The schedule after the documents: its completion is derived from what the archive holds.
+    load_demo_schedules(echo, today=today)
+    load_demo_scoring(echo)
+    return {"accounts": accounts}
+
+
+def load_demo_org(echo: Callable[[str], None] = print) -> list:
+    """Create the demo units, blocs, three years of memberships and the demo accounts; return the accounts."""
     existing_units = set(db.session.scalars(sa.select(Unit.code)))
     created_units = 0
     for u in demo_data.UNITS:
@@ -51,12 +62,7 @@ def load_demo(echo: Callable[[str], None] = print, *, documents: bool = True, to
             auth.create_user(None, username=u.username, password=u.password, role=u.role, unit_code=u.unit_code,
                              full_name=u.full_name)
         accounts.append(u)
-    if documents:
-        load_demo_documents(echo, today=today)
-    # The schedule after the documents: its completion is derived from what the archive holds.
-    load_demo_schedules(echo, today=today)
-    load_demo_scoring(echo)
-    return {"accounts": accounts}
+    return accounts
 
 
 def load_demo_documents(echo: Callable[[str], None] = print, *, today=None) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.demo import load_demo
+from portal.demo import load_demo_org
 from portal.extensions import db
 from portal.org import demo_data
 from portal.org import services as org
@@ -13,7 +13,7 @@ from portal.scoring.models import CriteriaTable, Score
 
 
 def test_demo_scoring_tells_the_story_and_loads_once(ctx):
-    load_demo(lambda message: None, documents=False)
+    load_demo_org(lambda message: None)
     messages = []
     created = load_demo_scoring(messages.append)
     assert created["tables"] == len(demo_data.YEARS) * len(demo_data.BLOCS) and created["scores"] > 3000

@@ -3,7 +3,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from portal.demo import load_demo
+from portal.demo import load_demo_org
 from portal.extensions import db
 from portal.schedule import progress as prog
 from portal.schedule import services as schedule
@@ -21,7 +21,7 @@ def test_usual_plan_follows_the_yearly_cycle():
 
 
 def test_demo_schedules_three_years_with_checks_and_idempotent(ctx):
-    load_demo(echo=lambda line: None, documents=False)
+    load_demo_org(lambda line: None)
     lines = []
     summary = load_demo_schedules(lines.append, today=TODAY)
     assert set(summary["years"]) == {2024, 2025, 2026}
