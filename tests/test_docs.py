@@ -45,3 +45,15 @@ def test_every_api_route_is_documented(app):
 def test_readme_gives_the_two_commands(command):
     assert f"{command} " in README
     assert (Path(__file__).resolve().parent.parent / command).stat().st_mode & 0o111
+
+
+def test_wsgi_entry_point_builds_the_app(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("PORTAL_ARCHIVE_DIR", str(tmp_path / "archive"))
+    sys.modules.pop("wsgi", None)
+    module = importlib.import_module("wsgi")
+    assert module.app.config["PORTAL_INSTANCE_DIR"] == str((tmp_path / "instance").resolve())
+    sys.modules.pop("wsgi", None)
