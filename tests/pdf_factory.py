@@ -46,6 +46,10 @@ _LEADING = 16.0
 
 def _out(path: str | os.PathLike[str] | None, data: bytes) -> bytes:
     if path is not None:
+        if "\n" in str(path):
+            # The first argument is the output path; a document text passed there by mistake once
+            # created folders named after it in the working tree.
+            raise ValueError("path looks like document text: pass None as the path, the text second")
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)

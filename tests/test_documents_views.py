@@ -564,7 +564,7 @@ def test_document_page_shows_detected_metadata_citations_and_cited_by(client, au
 
 
 def test_document_page_shows_signature_facts(client, auth, app, org_data):
-    signed = pdf_factory.make_signed_pdf(PLAN)
+    signed = pdf_factory.make_signed_pdf(None, PLAN)
     doc_id = ingest(app, signed.data, "ky-so.pdf")
     auth.login("viewer")
     page = text_of(client.get(f"/documents/{doc_id}").text)
