@@ -33,7 +33,9 @@ def engine(app=None) -> Engine:
     key = (cfg["PORTAL_SEARCH_ENGINE"], cfg["PORTAL_INDEX_DIR"])
     with _engines_lock:
         if key not in _engines:
-            _engines[key] = get_engine(key[0], Path(key[1]))
+            # One folder per engine, so switching PORTAL_SEARCH_ENGINE then `reindex` never opens
+            # the other engine's files.
+            _engines[key] = get_engine(key[0], Path(key[1]) / key[0])
         return _engines[key]
 
 
