@@ -29,28 +29,8 @@ from portal.extensions import db
 from portal.org.models import Bloc, Unit
 from tests import pdf_factory
 from tests.conftest import count_queries, csrf_from
+from tests.unit.test_document_services import DIRECTIVE, PLAN  # the same plan and directive as the service tests
 
-PLAN = """ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-TỈNH LAM SƠN                              Độc lập - Tự do - Hạnh phúc
-Số: 27/KH-UBND                        Lam Sơn, ngày 08 tháng 01 năm 2025
-KẾ HOẠCH
-Tổ chức hoạt động các Khối thi đua thuộc tỉnh năm 2025
-Căn cứ Chỉ thị số 05/CT-UBND ngày 20/12/2024 của Chủ tịch Ủy ban nhân dân tỉnh về phát động phong trào thi đua.
-1. Các Khối ký giao ước thi đua trước ngày 28/02/2025.
-TM. ỦY BAN NHÂN DÂN
-KT. CHỦ TỊCH
-PHÓ CHỦ TỊCH
-Trần Văn Minh
-"""
-DIRECTIVE = """ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-TỈNH LAM SƠN                              Độc lập - Tự do - Hạnh phúc
-Số: 05/CT-UBND                        Lam Sơn, ngày 20 tháng 12 năm 2024
-CHỈ THỊ
-Về việc phát động phong trào thi đua năm 2025
-Các sở, ban, ngành tổ chức phát động thi đua ngay từ đầu năm.
-CHỦ TỊCH
-Lê Hoàng Nam
-"""
 VI_NAME = "Kế hoạch số 27 – Đợt 1 (bản ký).pdf"
 
 NOT_SAVED = "chưa được lưu"
