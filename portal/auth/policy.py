@@ -68,6 +68,14 @@ def _officer(user) -> bool:
     return user.role == "officer" and user.unit_id is not None
 
 
+def _leads(user, bloc_id, year) -> bool:
+    """True for an officer of the unit that leads the bloc in that year."""
+    if not _officer(user):
+        return False
+    m = unit_membership(user, year)
+    return m is not None and m.bloc_id == bloc_id and m.role == "leader"
+
+
 # --- rules -------------------------------------------------------------------------------------
 
 @rule("portal.read")
@@ -76,15 +84,16 @@ def _read(user, target, year):
     return True
 
 
-@rule("org.manage")
-def _manage_org(user, target, year):
-    """Only the Board edits units, blocs, memberships and accounts."""
+def _board_only(user, target, year):
+    """Nobody but the Board (admins pass every rule before it is asked)."""
     return False
 
 
-@rule("user.manage")
-def _manage_users(user, target, year):
-    return False
+# Board-only actions: the org and accounts; the documents' trash and purge; the years' schedules
+# (milestones, copy, reading the plan); appraisal scores, status changes after submission,
+# unlocking, flags and thresholds.
+for _action in ("org.manage", "user.manage", "document.trash", "document.purge", "schedule.manage", "scoring.board"):
+    RULES[_action] = _board_only
 
 
 @rule("unit.act")
@@ -96,8 +105,7 @@ def _act_for_unit(user, target: Unit, year):
 @rule("bloc.run")
 def _run_bloc(user, target: Bloc, year):
     """The officers of the bloc's leader unit that year run it (criteria, bloc scores, bloc documents)."""
-    m = unit_membership(user, year)
-    return _officer(user) and target is not None and m is not None and m.bloc_id == target.id and m.role == "leader"
+    return target is not None and _leads(user, target.id, year)
 
 
 @rule("bloc.member")
@@ -121,26 +129,8 @@ def _write_document(user, target, year):
     if target.unit_id is not None:
         return target.unit_id == user.unit_id
     if target.bloc_id is not None:
-        m = unit_membership(user, year if year is not None else target.year)
-        return m is not None and m.bloc_id == target.bloc_id and m.role == "leader"
+        return _leads(user, target.bloc_id, year if year is not None else target.year)
     return False  # province-wide documents (plans, directives) are the Board's
-
-
-@rule("document.trash")
-def _manage_trash(user, target, year):
-    """Only the Board sees the trash and restores from it."""
-    return False
-
-
-@rule("document.purge")
-def _purge(user, target, year):
-    return False
-
-
-@rule("schedule.manage")
-def _manage_schedule(user, target, year):
-    """Only the Board edits the years' schedules (milestones, copy, reading the plan)."""
-    return False
 
 
 @rule("milestone.check")
@@ -148,15 +138,10 @@ def _check_milestone(user, target, year):
     """The officers of a bloc's leader unit in the milestone's year check off (and undo) their bloc's own steps."""
     if not _officer(user) or target is None or target.scope not in ("bloc", "unit"):
         return False
-    m = unit_membership(user, year)
-    return m is not None and m.bloc_id == target.bloc_id and m.role == "leader" and target.year == year
+    return target.year == year and _leads(user, target.bloc_id, year)
 
 
 # --- scoring: targets are duck-typed (a bloc, or a scorecard/results with bloc_id, unit_id, year, status)
-
-def _leads(user, bloc_id, year) -> bool:
-    m = unit_membership(user, year)
-    return _officer(user) and m is not None and m.bloc_id == bloc_id and m.role == "leader"
 
 
 @rule("scoring.criteria.edit")
@@ -194,12 +179,6 @@ def _read_results(user, target, year):
     if target is None:
         return False
     return target.status != "draft" or _leads(user, target.bloc_id, target.year)
-
-
-@rule("scoring.board")
-def _scoring_board(user, target, year):
-    """Appraisal scores, status changes after submission, unlocking, flags and thresholds are the Board's."""
-    return False
 
 
 # --- loaders: fetch an object and check the right in one step (flaskr's get_post shape) ---------
