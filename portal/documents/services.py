@@ -29,7 +29,8 @@ from portal.documents.textlayer import assess_text_layer, convert_legacy
 from portal.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from portal.extensions import db
 from portal.org import services as org
-from portal.text import clean_text, fold, nfc, parse_date, today_local, utcnow
+from portal.org.models import Bloc, Unit
+from portal.text import clean_text, fold, nfc, parse_date, today_local, utcnow, vi_sorted
 
 # Search (and anything else derived) listens here; the archive never imports search (DESIGN §3).
 signals = Namespace()
@@ -413,9 +414,9 @@ def list_documents(filters: DocumentFilters) -> DocumentPage:
     if filters.type:
         query = query.where(Document.type == filters.type)
     if filters.bloc:
-        query = query.where(Document.bloc_id == sa.select(org_bloc_id(filters.bloc)).scalar_subquery())
+        query = query.where(Document.bloc_id == _bloc_id_of(filters.bloc))
     if filters.unit:
-        query = query.where(Document.unit_id == sa.select(org_unit_id(filters.unit)).scalar_subquery())
+        query = query.where(Document.unit_id == _unit_id_of(filters.unit))
     if filters.issuer:
         query = query.where(Document.issuer == filters.issuer)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
@@ -438,15 +439,11 @@ def list_documents(filters: DocumentFilters) -> DocumentPage:
     return DocumentPage(list(items), total, page, pages)
 
 
-def org_bloc_id(code: str):
-    from portal.org.models import Bloc
-
+def _bloc_id_of(code: str):
     return sa.select(Bloc.id).where(Bloc.code == code.upper()).scalar_subquery()
 
 
-def org_unit_id(code: str):
-    from portal.org.models import Unit
-
+def _unit_id_of(code: str):
     return sa.select(Unit.id).where(Unit.code == code.upper()).scalar_subquery()
 
 
@@ -455,9 +452,7 @@ def facet_values() -> dict:
     live = Document.deleted_at.is_(None)
     years = list(db.session.scalars(sa.select(Document.year).where(live, Document.year.is_not(None)).distinct().order_by(Document.year.desc())))
     types = list(db.session.scalars(sa.select(Document.type).where(live).distinct()))
-    issuers = [i for i in db.session.scalars(sa.select(Document.issuer).where(live, Document.issuer != "").distinct())]
-    from portal.text import vi_sorted
-
+    issuers = list(db.session.scalars(sa.select(Document.issuer).where(live, Document.issuer != "").distinct()))
     return {"years": years, "types": [t for t in DOCUMENT_TYPES if t in types], "issuers": vi_sorted(issuers)}
 
 
