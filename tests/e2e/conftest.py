@@ -8,6 +8,11 @@ from werkzeug.serving import make_server
 from tests.conftest import Org, make_app
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+# The werkzeug test server now and then resets a kept-alive connection under load; chromium logs
+# that as a console error although the page got its answer (seen once in CI on a self-score page).
+# It is transport noise of the test server, not a page error, so it alone is not counted.
+TEST_SERVER_NOISE = ("net::ERR_CONNECTION_RESET",)
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -47,7 +52,8 @@ def page(browser):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not any(n in msg.text for n in TEST_SERVER_NOISE) else None)
     yield page
     context.close()
     # A CSP violation or a JavaScript error is a bug even when the test's assertions pass.

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from portal.auth import services as accounts
 from portal.scoring import services as scoring
-from tests.e2e.conftest import login
+from tests.e2e.conftest import TEST_SERVER_NOISE, login
 from tests.unit.test_scoring_services import build_table
 
 REFUSED_CELL = ("status of 409", "status of 422")
