@@ -50,6 +50,24 @@ def pytest_collection_modifyitems(items):
     items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
+@pytest.fixture(autouse=True)
+def no_leaked_state():
+    """Fail the test that leaves process-wide state changed (the clock).
+
+    A benchmark once pinned `now_local` for the rest of the run, so clock tests failed on any other day.
+    """
+    import portal.text.dates as dates
+
+    clock = dates.now_local
+    yield
+    leaked = []
+    if dates.now_local is not clock:
+        dates.now_local = clock
+        leaked.append("portal.text.dates.now_local")
+    if leaked:
+        pytest.fail(f"the test left process-wide state changed: {', '.join(leaked)}")
+
+
 def make_app(tmp_path, **overrides):
     """Create an app whose instance, archive and index live under tmp_path, with the schema created."""
     config = {

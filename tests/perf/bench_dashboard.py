@@ -27,6 +27,7 @@ import random
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -48,11 +49,21 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _pin_today():
+@contextmanager
+def _pinned_today():
+    """Pin today to 25/11/2026 for the benchmark only; the real clock comes back afterwards.
+
+    (It used to stay pinned for the rest of the test run, so clock tests failed on any other day.)
+    """
     import portal.text.dates as dates
     from portal.text import TZ
 
+    real = dates.now_local
     dates.now_local = lambda: datetime(2026, 11, 25, 9, 0, tzinfo=TZ)
+    try:
+        yield
+    finally:
+        dates.now_local = real
 
 
 def build(tmp: Path, blocs: int, documents: int):
@@ -156,7 +167,11 @@ def measure(app, repeat: int) -> dict:
 
 def run(size: str | None = None, repeat: int | None = None, echo=print) -> dict:
     """Build both sizes, measure them, print a table; return the figures."""
-    _pin_today()
+    with _pinned_today():
+        return _run(size, repeat, echo)
+
+
+def _run(size: str | None, repeat: int | None, echo) -> dict:
     size = size or os.environ.get("BENCH_SIZE", "small")
     if size not in SIZES:
         raise ValueError(f"BENCH_SIZE must be one of {', '.join(SIZES)}")
