@@ -50,6 +50,7 @@ def create_app(config: dict | None = None):
     from portal.api import schedule as _api_schedule  # noqa: F401  (routes on the api blueprint)
     from portal.api import scoring as _api_scoring  # noqa: F401  (routes on the api blueprint)
     from portal.api import search as _api_search  # noqa: F401
+    from portal.api.health import bp as health_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.dashboard.views import bp as dashboard_bp
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None):
     app.register_blueprint(scoring_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
 
     from portal.cli import register_cli
 
