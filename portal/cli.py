@@ -26,10 +26,11 @@ def register_cli(app) -> None:
     @app.cli.command("init")
     def init_command():
         """Create or upgrade the database, folders and the first admin (safe to run again)."""
+        from portal.config import masked_database_url
         from portal.maintenance import init_instance
 
         result = init_instance()
-        click.echo(f"Cơ sở dữ liệu: {current_app.config['DATABASE_URL']}")
+        click.echo(f"Cơ sở dữ liệu: {masked_database_url(current_app.config['DATABASE_URL'])}")
         click.echo(f"Lưu trữ tệp gốc: {current_app.config['PORTAL_ARCHIVE_DIR']}")
         click.echo(f"Chỉ mục tìm kiếm: {current_app.config['PORTAL_INDEX_DIR']}")
         if result["admin_created"]:

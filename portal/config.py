@@ -61,10 +61,7 @@ def load_config(app, test_config: dict | None) -> None:
     app.config["PORTAL_INDEX_DIR"] = str(index_dir)
     app.config.setdefault("PORTAL_TRUST_DIR", str(instance_dir / "trust"))
 
-    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite3'}"
-    # Heroku-style URLs still say postgres://, which SQLAlchemy 2 no longer accepts.
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+    url = normalise_database_url(app.config.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite3'}")
     app.config["DATABASE_URL"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = url
 
@@ -72,6 +69,27 @@ def load_config(app, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance_dir)
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("PORTAL_SECURE_COOKIES"))
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["PORTAL_REQUEST_MAX_MB"]) * 1024 * 1024
+
+
+def normalise_database_url(url: str) -> str:
+    """Point a PostgreSQL URL without a driver at psycopg 3, the driver installed with the package."""
+    # SQLAlchemy's default for postgresql:// is psycopg2, which is not installed; Heroku-style
+    # postgres:// is no longer accepted by SQLAlchemy 2 at all.
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
+def masked_database_url(url: str) -> str:
+    """Return the database URL with its password hidden, for printing and logging."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "***"  # not a URL we can parse, so we cannot tell which part is secret
 
 
 def _instance_secret(instance_dir: Path) -> str:

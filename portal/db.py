@@ -1,7 +1,27 @@
 """Database helpers shared by features."""
 from __future__ import annotations
 
+import re
+
 from portal.extensions import db
+from portal.errors import INT_MAX
+
+
+def row_id(value) -> int | None:
+    """Return `value` as an id that could name a row (an int 1..INT_MAX), or None when it names none.
+
+    Ids are PostgreSQL `integer`: a bigger number or a stray string sent to the driver fails the query
+    (a 500) instead of finding nothing, so getters turn such values into "not found" before querying.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not re.fullmatch(r"\s*[0-9]{1,10}\s*", value):
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= INT_MAX:
+        return None
+    return value
 
 
 def vi_collate(column):

@@ -9,6 +9,7 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db
+from tests import pg
 
 PASSWORD = "mat-khau-thu-nghiem"
 # Cheap argon2 for tests (the real parameters are argon2-cffi's defaults).
@@ -19,7 +20,12 @@ def pytest_report_header(config):
     import pypdf
     import whoosh
 
-    return [f"SQLite {sqlite3.sqlite_version}, Whoosh {whoosh.versionstring()}, pypdf {pypdf.__version__}, Python {sys.version.split()[0]}"]
+    folder = pg.bin_dir()
+    postgres = f"PostgreSQL from {folder}" if folder else "no PostgreSQL (its tests skip)"
+    if pg.required():
+        postgres += f" ({pg.REQUIRE_ENV}=1)"
+    return [f"SQLite {sqlite3.sqlite_version}, {postgres}, Whoosh {whoosh.versionstring()}, pypdf {pypdf.__version__}, "
+            f"Python {sys.version.split()[0]}"]
 
 
 def pytest_sessionstart(session):
@@ -84,12 +90,67 @@ def make_app(tmp_path, **overrides):
     app = create_app(config)
     with app.app_context():
         db.create_all()
+    _made_apps.append(app)
     return app
 
 
+_made_apps: list = []
+
+
+def dispose_made_apps() -> None:
+    """Close the pooled connections of every app make_app made (psycopg warns about a connection left open).
+
+    The search engines close too: each test's index folder is new, so an engine left open only held
+    files until the interpreter's exit (a ResourceWarning per file there).
+    """
+    from portal.search.services import close_engines
+
+    if _made_apps:
+        close_engines()
+    while _made_apps:
+        app = _made_apps.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    yield
+    dispose_made_apps()
+
+
+DATABASES = ("sqlite", "postgresql")
+# For a test that is about SQLite itself (its file, its backup API): `@sqlite_only` or `pytestmark = sqlite_only`.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def postgres_url_or_skip(empty: bool = False) -> str:
+    """A fresh PostgreSQL database URL; skips the test without PostgreSQL, or fails it when CI requires one."""
+    url = pg.fresh_database_url(empty=empty)
+    if url is None:
+        if pg.required():
+            pytest.fail(pg.missing_message())
+        pytest.skip(pg.missing_message())
+    return url
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """A new, empty database with the schema: every test using `app` runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    url = postgres_url_or_skip()
+    yield url
+    dispose_made_apps()  # the fixtures that use this one are done with it
+    pg.drop_database(url)
+
+
 @pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
+def app(tmp_path, database_url):
+    app = make_app(tmp_path, DATABASE_URL=database_url)
     yield app
     with app.app_context():
         db.session.remove()

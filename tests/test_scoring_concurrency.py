@@ -25,8 +25,8 @@ ROUNDS = int(os.environ.get("SCORING_RACE_ROUNDS", "40"))
 
 
 @pytest.fixture
-def live(tmp_path):
-    app = make_app(tmp_path)
+def live(tmp_path, database_url):
+    app = make_app(tmp_path, DATABASE_URL=database_url)
     Org(app)
     with app.app_context():
         table, cards, criteria = build_table()

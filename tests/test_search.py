@@ -18,10 +18,10 @@ FLAG = PLAN.replace("Tổ chức hoạt động các Khối thi đua thuộc t�
 
 
 @pytest.fixture(params=["whoosh", "tantivy"])
-def engine_app(request, tmp_path):
+def engine_app(request, tmp_path, database_url):
     from tests.conftest import Org, make_app
 
-    app = make_app(tmp_path, PORTAL_SEARCH_ENGINE=request.param)
+    app = make_app(tmp_path, PORTAL_SEARCH_ENGINE=request.param, DATABASE_URL=database_url)
     Org(app)
     yield app
     with app.app_context():

@@ -23,14 +23,15 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit
+from portal.db import row_id
 from portal.auth import policy
-from portal.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from portal.errors import INT_MAX, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed, checked_text, control_message
 from portal.extensions import db
 from portal.org import services as org
 from portal.org.models import Bloc, Membership, Unit
 from portal.scoring import rules
 from portal.scoring.models import STAGES, TOTAL, CriteriaTable, Criterion, Result, Score, Scorecard, ScoringThresholds
-from portal.text import clean_text, nfc, utcnow, vi_key
+from portal.text import UnsafeText, check_plain_text, clean_text, nfc, utcnow, vi_key
 
 # Labels shown in pages and exports (the same words as rules.*_LABELS, marked for translation here).
 STAGE_LABELS = {"self": _l("Tự chấm"), "bloc": _l("Khối chấm"), "appraisal": _l("Thẩm định")}
@@ -75,7 +76,10 @@ def _insert_ignoring_conflicts(table, rows: list[dict]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return db.session.execute(insert(table).values(rows).on_conflict_do_nothing()).rowcount
+    # preserve_rowcount: without it SQLAlchemy reports -1 for an INSERT on psycopg, which read as a
+    # conflict and made every first save of a score (version 0) answer 409 on PostgreSQL.
+    stmt = insert(table).values(rows).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return db.session.execute(stmt).rowcount
 
 
 # --- tables and members ----------------------------------------------------------------------------
@@ -102,7 +106,7 @@ def table_for(bloc: Bloc, year: int) -> CriteriaTable:
 
 def get_table(table_id: int) -> CriteriaTable:
     """Return a criteria table by id, or raise NotFound."""
-    table = db.session.get(CriteriaTable, table_id, options=[joinedload(CriteriaTable.bloc)])
+    table = db.session.get(CriteriaTable, row_id(table_id), options=[joinedload(CriteriaTable.bloc)]) if row_id(table_id) else None
     if table is None:
         raise NotFound(_("Không tìm thấy bảng điểm."))
     return table
@@ -161,10 +165,9 @@ def ensure_scorecards(table: CriteriaTable) -> list[Member]:
 
 def get_scorecard(scorecard_id) -> Scorecard:
     """Return a scorecard with its table, bloc and unit, or raise NotFound."""
-    try:
-        scorecard_id = int(scorecard_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("Không tìm thấy phiếu chấm điểm.")) from None
+    scorecard_id = row_id(scorecard_id)
+    if scorecard_id is None:
+        raise NotFound(_("Không tìm thấy phiếu chấm điểm."))
     card = db.session.scalar(sa.select(Scorecard).where(Scorecard.id == scorecard_id).options(
         joinedload(Scorecard.table).joinedload(CriteriaTable.bloc), joinedload(Scorecard.unit)))
     if card is None:
@@ -182,10 +185,7 @@ def scorecard_of_unit(table: CriteriaTable, unit_id: int) -> Scorecard | None:
 
 def get_criterion(table: CriteriaTable, criterion_id) -> Criterion:
     """Return a criterion of this table, or raise NotFound."""
-    try:
-        criterion = db.session.get(Criterion, int(criterion_id))
-    except (TypeError, ValueError):
-        criterion = None
+    criterion = db.session.get(Criterion, row_id(criterion_id)) if row_id(criterion_id) else None
     if criterion is None or criterion.table_id != table.id:
         raise NotFound(_("Không tìm thấy tiêu chí này trong bảng điểm."))
     return criterion
@@ -234,12 +234,20 @@ def criteria_rows(criteria: list[Criterion]) -> list[CriteriaRow]:
     return rows
 
 
+_TEXT_LABELS = {"group": _l("Nhóm tiêu chí"), "title": _l("Nội dung tiêu chí"), "guidance": _l("Hướng dẫn chấm")}
+
+
 def _text_field(data: dict, key: str, errors: dict, *, limit: int, multiline: bool = False) -> str:
     value = data.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
         errors[key] = _("Giá trị không hợp lệ: cần một chuỗi ký tự.")
+        return ""
+    try:
+        check_plain_text(value, multiline=multiline)
+    except UnsafeText as exc:
+        errors[key] = control_message(exc, str(_TEXT_LABELS.get(key, key)))
         return ""
     text = "\n".join(clean_text(line) for line in nfc(value).strip().splitlines()).strip() if multiline else clean_text(value)
     if len(text) > limit:
@@ -264,7 +272,7 @@ def clean_item(data: dict) -> tuple[dict, dict]:
         errors["max_points"] = _("Điểm tối đa phải là số dương, tối đa hai chữ số thập phân (ví dụ 10 hoặc 2,5).")
     elif max_points > MAX_CRITERION_POINTS:
         errors["max_points"] = _("Điểm tối đa không quá %(n)s.", n=points_vi(MAX_CRITERION_POINTS))
-    if kind not in rules.KIND_LABELS:
+    if not isinstance(kind, str) or kind not in rules.KIND_LABELS:
         errors["kind"] = _("Loại tiêu chí phải là tiêu chí chấm điểm, điểm thưởng hoặc điểm trừ.")
     return {"group": group, "title": title, "guidance": guidance, "kind": kind, "max_points": max_points}, errors
 
@@ -297,9 +305,10 @@ def _version_arg(version, *, allow_none: bool = False) -> int | None:
         raise ValidationFailed(_("Phiên bản dữ liệu không hợp lệ."), errors={"version": _("Cần một số nguyên.")})
     try:
         value = int(version)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationFailed(_("Phiên bản dữ liệu không hợp lệ."), errors={"version": _("Cần một số nguyên.")}) from None
-    if value < 0 or (isinstance(version, float) and value != version):
+    # Above INT_MAX it is no version ever stored, and the database could not even compare it.
+    if value < 0 or value > INT_MAX or (isinstance(version, float) and value != version):
         raise ValidationFailed(_("Phiên bản dữ liệu không hợp lệ."), errors={"version": _("Cần một số nguyên không âm.")})
     return value
 
@@ -575,7 +584,7 @@ def lock_table(actor, table: CriteriaTable, *, version=None) -> None:
 def unlock_table(actor, table: CriteriaTable, reason: str, *, version=None) -> None:
     """Unlock a locked table (Board only, with a reason); audited."""
     policy.require(actor, "scoring.board", table.bloc, year=table.year)
-    reason = clean_text(reason if isinstance(reason, str) else "")
+    reason = checked_text(reason if isinstance(reason, str) else "", "reason", label=_("Lý do"))
     if not reason:
         raise ValidationFailed(_("Phải nêu lý do mở khóa bảng điểm."), errors={"reason": _("Bắt buộc.")})
     if table.status != "draft":
@@ -665,6 +674,7 @@ def _clean_note(note) -> str | None:
         return None
     if not isinstance(note, str):
         raise ValidationFailed(_("Ghi chú phải là chuỗi ký tự."), errors={"note": _("Cần một chuỗi ký tự.")})
+    checked_text(note, "note", label=_("Ghi chú"), multiline=True)
     text = "\n".join(line.strip() for line in nfc(note).strip().splitlines()).strip()
     if len(text) > 2000:
         raise ValidationFailed(_("Ghi chú dài tối đa 2000 ký tự."), errors={"note": _("Quá dài.")})
@@ -891,7 +901,7 @@ def submit_self(actor, scorecard: Scorecard) -> None:
 def return_self(actor, scorecard: Scorecard, reason: str) -> None:
     """Give a submitted self-score back to its unit for corrections (Board, with a reason)."""
     policy.require(actor, "scoring.board", scorecard)
-    reason = clean_text(reason if isinstance(reason, str) else "")
+    reason = checked_text(reason if isinstance(reason, str) else "", "reason", label=_("Lý do"))
     if not reason:
         raise ValidationFailed(_("Phải nêu lý do trả lại bản tự chấm."), errors={"reason": _("Bắt buộc.")})
     if scorecard.table.status != "draft":
@@ -1134,7 +1144,7 @@ def change_status(actor, table: CriteriaTable, action: str, *, reason: str | Non
         policy.require(actor, "scoring.sheet", table.bloc, year=table.year)
     else:
         policy.require(actor, "scoring.board", table.bloc, year=table.year)
-    reason = clean_text(reason) if isinstance(reason, str) else None
+    reason = checked_text(reason, "reason", label=_("Lý do")) if isinstance(reason, str) else None
     if action == "reopen" and not reason:
         raise ValidationFailed(_("Phải nêu lý do khi mở lại kết quả."), errors={"reason": _("Bắt buộc.")})
     try:
