@@ -1,12 +1,17 @@
 """Domain errors raised by services, and the handlers that turn any error into a Vietnamese page or JSON."""
 from __future__ import annotations
 
+import re
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.text.normalize import UnsafeText, check_plain_text
 
 
 class ServiceError(Exception):
@@ -40,6 +45,52 @@ class NotFound(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+# Ids are PostgreSQL `integer` columns: anything above int4 can never name a row and must not reach the driver.
+INT_MAX = 2**31 - 1
+
+
+def control_message(exc: UnsafeText, label: str) -> str:
+    """The Vietnamese refusal of a text field holding a control character."""
+    return _("%(name)s chứa ký tự điều khiển không được phép (%(code)s); hãy gõ lại nội dung này.", name=label, code=exc.code)
+
+
+def checked_text(value, field: str, *, label: str | None = None, multiline: bool = False) -> str:
+    """Return user text cleaned for storage (see check_plain_text), or raise a 422 naming the field."""
+    try:
+        return check_plain_text(None if value is None else str(value), multiline=multiline)
+    except UnsafeText as exc:
+        message = control_message(exc, label or field)
+        raise ValidationFailed(message, errors={field: message}) from None
+
+
+def bounded_int(value, field: str, *, lo: int = 1, hi: int = INT_MAX, label: str | None = None, error=ValidationFailed) -> int:
+    """Return `value` as an int in lo..hi, or raise `error` (422 by default) with a Vietnamese message naming the field."""
+    name = label or field
+    message = _("%(name)s phải là số nguyên từ %(lo)s đến %(hi)s.", name=name, lo=lo, hi=hi)
+    if isinstance(value, bool):
+        raise error(message, errors={field: message})
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise error(message, errors={field: message})
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        # int() accepts "1_000", " +5" and up to 4,300 digits: only plain short digit strings are ids or years.
+        if not re.fullmatch(r"-?[0-9]{1,12}", text):
+            raise error(message, errors={field: message})
+        value = int(text)
+    elif not isinstance(value, int):
+        raise error(message, errors={field: message})
+    if not lo <= value <= hi:
+        raise error(message, errors={field: message})
+    return value
 
 
 ERROR_TITLES = {
@@ -114,6 +165,28 @@ def register_error_handlers(app) -> None:
         if exc.__class__.__name__ == "CSRFError":
             message = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang rồi thử lại.")
         return render_error(status, message)
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale(exc: StaleDataError):
+        # A row changed by another request between this one's read and its write (versioned rows):
+        # a conflict, like a stale `version`, never a server fault.
+        db.session.rollback()
+        message = error_message(409)
+        if wants_json():
+            return json_error(409, "conflict", message)
+        return render_error(409, message)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(sa_exc.DataError)
+    def handle_out_of_range(exc: Exception):
+        # The last guard for a value the checks above missed (a number beyond the database's integer, a text
+        # longer than its column on PostgreSQL): the input is at fault, so say so, and nothing was saved.
+        db.session.rollback()
+        app.logger.warning("Value out of range on %s %s: %s", request.method, request.path, exc)
+        message = _("Có giá trị vượt quá giới hạn cho phép (số quá lớn hoặc chuỗi quá dài). Chưa có gì được lưu.")
+        if wants_json():
+            return json_error(422, "validation_failed", message)
+        return render_error(422, message)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

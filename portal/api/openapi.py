@@ -1,32 +1,229 @@
-"""The OpenAPI description of /api/v1, served at /api/v1/openapi.json (kept honest by tests)."""
+"""The OpenAPI description of /api/v1, served at /api/v1/openapi.json (kept honest by tests and by the fuzzer).
+
+Every parameter carries its real type and bounds (years, ids, pages, enums, code patterns) so that a
+schema-driven fuzzer (tests/test_api_fuzz.py) explores exactly what the server accepts, and the
+answers it refuses are described too: 400 unreadable or too deep JSON, 401/403, 404, 409, 413 too
+large, 415 not JSON, 422 invalid.
+"""
 from __future__ import annotations
 
+from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS
+from portal.documents.services import SORTS
+from portal.errors import INT_MAX
+from portal.org.models import ROLES, UNIT_KINDS
+from portal.org.services import MAX_YEAR, MIN_YEAR
+from portal.web import YEAR_HI, YEAR_LO
+
 ERROR = {"$ref": "#/components/schemas/Error"}
+JSON = "application/json"
+
+STATUSES = ["draft", "submitted", "appraised", "final"]
+STAGES = ["self", "bloc", "appraisal"]
+# Points in a request: at most two decimals, "." or "," (DESIGN §4); the server checks the range per criterion.
+POINTS_IN = {"type": ["string", "null"], "pattern": "^[0-9]{1,3}([.,][0-9]{1,2})?$", "examples": ["8.5"]}
+# Points in an answer: a total can go below zero with deductions.
+POINTS_OUT = {"type": ["string", "null"], "pattern": "^-?[0-9]+(\\.[0-9]{1,2})?$"}
+CODE_PATTERN = "^[A-Z0-9][A-Z0-9._-]{0,19}$"
+# Moments are ISO 8601 in UTC, some written without an offset ("2026-03-31T08:15:00"): not all RFC 3339 "date-time".
+TIMESTAMP = {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?$",
+             "description": "ISO 8601, giờ UTC (có thể không ghi múi giờ)"}
 
 
-def _list_of(ref: str) -> dict:
-    return {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}},
-        "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"}}}
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _responses(ok: dict, ok_status: str = "200", *errors: int) -> dict:
-    out = {ok_status: {"description": "OK", "content": {"application/json": {"schema": ok}}}}
-    for status in (401, 403, *errors):
-        out[str(status)] = {"description": "Lỗi", "content": {"application/json": {"schema": ERROR}}}
+def _list_of(item: dict) -> dict:
+    return {"type": "object", "required": ["items", "total", "page", "pages"], "properties": {
+        "items": {"type": "array", "items": item},
+        "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1}}}
+
+
+def _error(description: str = "Lỗi") -> dict:
+    return {"description": description, "content": {JSON: {"schema": ERROR}}}
+
+
+def _responses(ok: dict | None, ok_status: str = "200", *errors: int, public: bool = False) -> dict:
+    out = {ok_status: {"description": "OK", "content": {JSON: {"schema": ok}}} if ok is not None else {"description": "OK"}}
+    for status in sorted({*(() if public else (401, 403)), *errors}):
+        out[str(status)] = _error()
     return out
 
 
-YEAR = {"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}
-CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
-DOCUMENT_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-DOCUMENT = {"$ref": "#/components/schemas/Document"}
+# Statuses every operation with a JSON body may answer: unreadable/too deep (400), too large (413), not JSON (415).
+BODY_ERRORS = (400, 413, 415, 422)
 
 
-def _query(*names: str) -> list[dict]:
-    return [{"name": n, "in": "query", "schema": {"type": "integer" if n in ("year", "year_from", "year_to") else "string"}}
-            for n in names]
+def _body(schema: dict, media: str = JSON) -> dict:
+    return {"required": True, "content": {media: {"schema": schema}}}
+
+
+def _path(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict, description: str | None = None) -> dict:
+    param = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+ID = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
+YEAR = _path("year", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR})
+CODE = _path("code", {"type": "string", "pattern": CODE_PATTERN})
+BLOC = _path("bloc", {"type": "string", "pattern": CODE_PATTERN})
+DOCUMENT_ID = _path("document_id", ID)
+PAGE = _query("page", {"type": "integer", "minimum": 1, "maximum": INT_MAX})
+YEAR_FILTER = {"type": "integer", "minimum": YEAR_LO, "maximum": YEAR_HI}
+TYPE_FILTER = {"type": "string", "enum": list(DOCUMENT_TYPES)}
+DOCUMENT = _ref("Document")
+
+
+def _schemas() -> dict:
+    text = {"type": "string"}
+    nullable_text = {"type": ["string", "null"]}
+    unit_ref = {"type": "object", "required": ["code", "name"], "properties": {"code": text, "name": text}}
+    criterion = {"type": "object", "required": ["title", "max_points"], "properties": {
+        "id": ID, "group": {"type": "string", "maxLength": 300, "examples": ["I. Thực hiện nhiệm vụ chính trị"]},
+        "title": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "max_points": {"type": "string", "pattern": "^[0-9]{1,3}([.,][0-9]{1,2})?$", "examples": ["10"]},
+        "kind": {"type": "string", "enum": ["scored", "bonus", "deduction"]},
+        "guidance": {"type": ["string", "null"], "maxLength": 5000}}}
+    criterion_out = {"type": "object", "required": ["id", "title", "max_points", "kind"], "properties": {
+        "id": ID, "group": nullable_text, "title": text, "max_points": POINTS_OUT,
+        "kind": {"type": "string", "enum": ["scored", "bonus", "deduction"]}, "guidance": nullable_text}}
+    milestone = {"type": "object", "required": ["seq", "title", "due_on", "scope"], "properties": {
+        "seq": {"type": "integer"}, "title": text,
+        "starts_on": {"type": ["string", "null"], "format": "date"}, "due_on": {"type": "string", "format": "date"},
+        "scope": {"type": "string", "enum": ["bloc", "unit", "board", "council"]},
+        "responsible": {"type": "string", "enum": ["leader", "member", "board", "council"]},
+        "evidence_type": {"type": ["string", "null"], "description": "mã loại văn bản; BC-SK / BC-TK: báo cáo sơ kết / tổng kết"}}}
+    return {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": text, "message": {"type": "string", "minLength": 1},
+                           "fields": {"type": "object", "additionalProperties": text},
+                           "lines": {"type": "array", "items": {"type": "object"}},
+                           "current": {}}}}},
+        "Unit": {"type": "object", "required": ["code", "name"], "properties": {
+            "code": text, "name": text, "short_name": nullable_text,
+            "kind": {"type": "string", "enum": list(UNIT_KINDS)}, "active": {"type": "boolean"}}},
+        "NewUnit": {"type": "object", "required": ["code", "name"], "properties": {
+            "code": {"type": "string", "pattern": CODE_PATTERN}, "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "short_name": {"type": "string", "maxLength": 80}, "kind": {"type": "string", "enum": list(UNIT_KINDS)}}},
+        "Bloc": {"type": "object", "required": ["code", "name"], "properties": {
+            "code": text, "name": text, "active": {"type": "boolean"}}},
+        "NewBloc": {"type": "object", "required": ["code", "name"], "properties": {
+            "code": {"type": "string", "pattern": CODE_PATTERN}, "name": {"type": "string", "minLength": 1, "maxLength": 200}}},
+        "Membership": {"type": "object", "required": ["unit", "bloc", "role"], "properties": {
+            "unit": {"type": "string", "pattern": CODE_PATTERN}, "bloc": {"type": "string", "pattern": CODE_PATTERN},
+            "role": {"type": "string", "enum": list(ROLES)}}},
+        "NewUser": {"type": "object", "required": ["username", "password", "role"], "properties": {
+            "username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,79}$"},
+            "password": {"type": "string", "minLength": 8, "maxLength": 200},
+            "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
+            "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN}, "full_name": {"type": "string", "maxLength": 200}}},
+        "User": {"type": "object", "required": ["username", "role"], "properties": {
+            "username": text, "full_name": text, "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
+            "unit": nullable_text}},
+        "Document": {"type": "object", "required": ["id", "type", "sha256", "version", "deleted"], "properties": {
+            "id": ID, "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
+            "report_kind": {"type": ["string", "null"], "enum": [*REPORT_KINDS, None]},
+            "number": nullable_text, "issue_date": {"type": ["string", "null"], "format": "date"},
+            "year": {"type": ["integer", "null"]}, "issuer": nullable_text, "signer": nullable_text,
+            "signer_title": nullable_text, "title": nullable_text, "bloc": nullable_text, "unit": nullable_text,
+            "page_count": {"type": ["integer", "null"]}, "text_source": nullable_text,
+            "signature": {"type": ["object", "null"], "properties": {
+                "signed": {"type": "boolean"}, "intact": {"type": ["boolean", "null"]},
+                "signatures": {"type": "array", "items": {"type": "object"}}}},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "size": {"type": "integer", "minimum": 0},
+            "original_name": text,
+            "citations": {"type": "array", "items": {"type": "object", "properties": {
+                "number": text, "document": {"type": ["integer", "null"]}}}},
+            "cited_by": {"type": "array", "items": {"type": "object", "properties": {
+                "id": ID, "number": nullable_text, "title": nullable_text}}},
+            "uploaded_by": nullable_text, "uploaded_at": TIMESTAMP,
+            "version": {"type": "integer", "minimum": 1}, "deleted": {"type": "boolean"}}},
+        "DocumentPatch": {"type": "object", "required": ["version"], "properties": {
+            "version": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+            "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
+            "report_kind": {"type": ["string", "null"], "enum": [*REPORT_KINDS, None]},
+            "number": {"type": ["string", "null"], "maxLength": 80},
+            "issue_date": {"type": ["string", "null"], "format": "date"},
+            "year": {"type": ["integer", "null"], "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+            "issuer": {"type": ["string", "null"], "maxLength": 300}, "signer": {"type": ["string", "null"], "maxLength": 200},
+            "signer_title": {"type": ["string", "null"], "maxLength": 200}, "title": {"type": ["string", "null"], "maxLength": 1000},
+            "bloc": {"type": ["string", "null"], "pattern": CODE_PATTERN}, "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN}},
+            "additionalProperties": False},
+        "SearchResult": {"type": "object", "required": ["items", "total", "page", "pages", "facets"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {
+                "id": ID, "title": nullable_text, "title_html": nullable_text, "number": nullable_text,
+                "year": {"type": ["integer", "null"]}, "type": nullable_text,
+                "issue_date": {"type": ["string", "null"], "format": "date"},
+                "snippet": {"type": ["string", "null"], "description": "HTML, từ khớp trong <mark>"}}}},
+            "total": {"type": "integer", "minimum": 0}, "total_exact": {"type": "boolean"},
+            "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 0, "description": "0 khi không có kết quả"},
+            "facets": {"type": "object", "properties": {
+                "year": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "type": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+            "took_ms": {"type": "number"}}},
+        "Me": {"type": "object", "required": ["username", "role"], "properties": {
+            "username": text, "full_name": text, "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
+            "unit": nullable_text,
+            "memberships": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                "bloc": text, "role": {"type": "string", "enum": list(ROLES)}}}}}},
+        "Health": {"type": "object", "required": ["status", "db", "index", "queue"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "down"]},
+            **{part: {"type": "string", "enum": ["ok", "down"]} for part in ("db", "index", "queue")},
+            "failing": {"type": "array", "items": {"type": "string"}}}},
+        "Criterion": criterion,
+        "CriterionOut": criterion_out,
+        "CriteriaTable": {"type": "object", "required": ["criteria", "locked"], "properties": {
+            "bloc": text, "year": {"type": "integer"}, "locked": {"type": "boolean"},
+            "status": {"type": "string", "enum": STATUSES}, "version": {"type": "integer", "minimum": 0},
+            "criteria": {"type": "array", "items": criterion_out}, "max_total": POINTS_OUT,
+            "max_bonus": POINTS_OUT, "max_deduction": POINTS_OUT}},
+        "Score": {"type": "object", "required": ["criterion", "stage", "points", "version"], "properties": {
+            "criterion": ID, "stage": {"type": "string", "enum": STAGES}, "points": POINTS_OUT,
+            "version": {"type": "integer", "minimum": 0, "description": "0 khi chưa từng chấm"}, "note": text}},
+        "SavedScore": {"type": "object", "required": ["scorecard", "criterion", "stage", "points", "version"], "properties": {
+            "scorecard": ID, "criterion": ID, "stage": {"type": "string", "enum": STAGES}, "points": POINTS_OUT,
+            "version": {"type": "integer", "minimum": 1}, "note": nullable_text, "updated_by": nullable_text,
+            "updated_at": TIMESTAMP}},
+        "Scores": {"type": "object", "required": ["criteria", "scorecards"], "properties": {
+            "bloc": text, "year": {"type": "integer"}, "status": {"type": "string", "enum": STATUSES},
+            "criteria": {"type": "array", "items": criterion_out},
+            "scorecards": {"type": "array", "items": {"type": "object", "required": ["id", "unit", "scores"], "properties": {
+                "id": ID, "unit": unit_ref, "self_submitted": {"type": "boolean"},
+                "scores": {"type": "array", "items": _ref("Score")}}}}}},
+        "Results": {"type": "object", "required": ["status", "items"], "properties": {
+            "bloc": text, "year": {"type": "integer"}, "status": {"type": "string", "enum": STATUSES},
+            "thresholds": {"type": "object", "additionalProperties": POINTS_OUT},
+            "items": {"type": "array", "items": {"type": "object", "required": ["unit", "totals", "rank"], "properties": {
+                "unit": unit_ref, "totals": {"type": "object", "properties": {s: POINTS_OUT for s in STAGES}},
+                "total": POINTS_OUT, "rank": {"type": ["integer", "null"]}, "tie": {"type": "boolean"},
+                "classification": {"type": ["string", "null"], "enum": ["xuat_sac", "tot", "hoan_thanh", "khong_hoan_thanh", None]},
+                "flag": {"type": ["string", "null"], "enum": ["co_ubnd_tinh", "co_chinh_phu", None]},
+                "appraised": {"type": ["boolean", "null"]}}}},
+            "flag_note": nullable_text}},
+        "Milestone": milestone,
+        "Milestones": {"type": "object", "required": ["year", "items"], "properties": {
+            "year": {"type": "integer"}, "items": {"type": "array", "items": milestone},
+            "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"}}},
+        "MilestoneIn": {"type": "object", "required": ["title", "due_on"], "properties": {
+            "id": ID, "seq": {"type": "integer", "minimum": 1, "maximum": 999},
+            "title": {"type": "string", "minLength": 1, "maxLength": 300},
+            "starts_on": {"type": ["string", "null"], "format": "date"}, "due_on": {"type": "string", "format": "date"},
+            "scope": {"type": "string", "enum": ["bloc", "unit", "board", "council"]},
+            "responsible": {"type": "string", "enum": ["leader", "member", "board", "council"]},
+            "evidence_type": {"type": ["string", "null"], "enum": [*DOCUMENT_TYPES, "BC-SK", "BC-TK", None]}}},
+        "Memberships": {"type": "object", "required": ["year", "items"], "properties": {
+            "year": {"type": "integer"}, "changed": {"type": "integer"},
+            "items": {"type": "array", "items": _ref("Membership")},
+            "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"}}},
+    }
 
 
 def openapi_spec() -> dict:
@@ -36,237 +233,188 @@ def openapi_spec() -> dict:
         "info": {"title": "Thi đua Portal API", "version": "1",
                  "description": "API của Cổng Thi đua - Khen thưởng. Xác thực bằng phiên đăng nhập (kèm mã CSRF "
                                 "ở header X-CSRFToken) hoặc `Authorization: Bearer <mã API>`. Ngày dạng YYYY-MM-DD; "
-                                "điểm là chuỗi số thập phân."},
+                                "điểm là chuỗi số thập phân. Lỗi: {\"error\": {\"code\", \"message\"}} với thông báo "
+                                "tiếng Việt; thân JSON tối đa 2 MB và 32 cấp lồng nhau."},
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                 "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message"],
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                                   "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                                   "current": {}}}}},
-                "Unit": {"type": "object", "required": ["code", "name"], "properties": {
-                    "code": {"type": "string"}, "name": {"type": "string"}, "short_name": {"type": "string"},
-                    "kind": {"type": "string", "enum": ["so_nganh", "dia_phuong", "doanh_nghiep", "doan_the", "khac"]},
-                    "active": {"type": "boolean"}}},
-                "Bloc": {"type": "object", "required": ["code", "name"], "properties": {
-                    "code": {"type": "string"}, "name": {"type": "string"}, "active": {"type": "boolean"}}},
-                "Membership": {"type": "object", "required": ["unit", "bloc", "role"], "properties": {
-                    "unit": {"type": "string"}, "bloc": {"type": "string"},
-                    "role": {"type": "string", "enum": ["leader", "deputy", "member"]}}},
-                "NewUser": {"type": "object", "required": ["username", "password", "role"], "properties": {
-                    "username": {"type": "string"}, "password": {"type": "string", "minLength": 8},
-                    "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
-                    "unit": {"type": ["string", "null"]}, "full_name": {"type": "string"}}},
-                "Document": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "type": {"type": "string"}, "number": {"type": ["string", "null"]},
-                    "issue_date": {"type": ["string", "null"], "format": "date"}, "year": {"type": ["integer", "null"]},
-                    "issuer": {"type": ["string", "null"]}, "signer": {"type": ["string", "null"]},
-                    "signer_title": {"type": ["string", "null"]}, "title": {"type": ["string", "null"]},
-                    "bloc": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]},
-                    "page_count": {"type": ["integer", "null"]}, "text_source": {"type": ["string", "null"]},
-                    "signature": {"type": ["object", "null"]}, "sha256": {"type": "string"}, "size": {"type": "integer"},
-                    "original_name": {"type": "string"},
-                    "citations": {"type": "array", "items": {"type": "object", "properties": {
-                        "number": {"type": "string"}, "document": {"type": ["integer", "null"]}}}},
-                    "cited_by": {"type": "array", "items": {"type": "object"}},
-                    "uploaded_by": {"type": ["string", "null"]}, "uploaded_at": {"type": ["string", "null"], "format": "date-time"},
-                    "version": {"type": "integer"}, "deleted": {"type": "boolean"}}},
-                "SearchResult": {"type": "object", "properties": {
-                    "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "integer"}, "title": {"type": ["string", "null"]}, "number": {"type": ["string", "null"]},
-                        "year": {"type": ["integer", "null"]}, "type": {"type": ["string", "null"]},
-                        "snippet": {"type": ["string", "null"], "description": "HTML, từ khớp trong <mark>"}}}},
-                    "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"},
-                    "facets": {"type": "object", "properties": {"year": {"type": "object"}, "type": {"type": "object"}}}}},
-                "Me": {"type": "object", "properties": {
-                    "username": {"type": "string"}, "full_name": {"type": "string"}, "role": {"type": "string"},
-                    "unit": {"type": ["string", "null"]},
-                    "memberships": {"type": "object", "additionalProperties": {"type": "object", "properties": {
-                        "bloc": {"type": "string"}, "role": {"type": "string"}}}}}},
-            },
+            "schemas": _schemas(),
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {
-            "/openapi.json": {"get": {"summary": "Mô tả OpenAPI của API này (không cần đăng nhập)", "security": [],
-                                      "responses": {"200": {"description": "OK", "content": {"application/json": {
-                                          "schema": {"type": "object"}}}}}}},
-            "/me": {"get": {"summary": "Tài khoản đang gọi và khối, vai trò của đơn vị theo năm",
-                            "responses": _responses({"$ref": "#/components/schemas/Me"})}},
-            "/units": {
-                "get": {"summary": "Danh sách đơn vị (thứ tự tiếng Việt)", "parameters": [PAGE],
-                        "responses": _responses(_list_of("Unit"))},
-                "post": {"summary": "Thêm đơn vị (Ban TĐKT)",
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Unit"}}}},
-                         "responses": _responses({"$ref": "#/components/schemas/Unit"}, "201", 415, 422)}},
-            "/units/{code}": {"get": {"summary": "Một đơn vị", "parameters": [CODE],
-                                      "responses": _responses({"$ref": "#/components/schemas/Unit"}, "200", 404)}},
-            "/blocs": {
-                "get": {"summary": "Danh sách khối thi đua", "parameters": [PAGE], "responses": _responses(_list_of("Bloc"))},
-                "post": {"summary": "Thêm khối (Ban TĐKT)",
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Bloc"}}}},
-                         "responses": _responses({"$ref": "#/components/schemas/Bloc"}, "201", 415, 422)}},
-            "/blocs/{code}": {"get": {"summary": "Một khối", "parameters": [CODE],
-                                      "responses": _responses({"$ref": "#/components/schemas/Bloc"}, "200", 404)}},
-            "/years/{year}/memberships": {
-                "get": {"summary": "Thành viên các khối trong năm", "parameters": [YEAR],
-                        "responses": _responses(_list_of("Membership"), "200", 422)},
-                "put": {"summary": "Thay toàn bộ danh sách thành viên của năm (một giao dịch; Ban TĐKT)", "parameters": [YEAR],
-                        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-                            {"type": "array", "items": {"$ref": "#/components/schemas/Membership"}},
-                            {"type": "object", "required": ["items"], "properties": {
-                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Membership"}}}}]}}}},
-                        "responses": _responses(_list_of("Membership"), "200", 415, 422)}},
-            "/documents": {
-                "get": {"summary": "Danh sách văn bản (lọc theo năm, loại, khối, đơn vị)",
-                        "parameters": [*_query("year", "type", "bloc", "unit", "issuer", "sort"), PAGE],
-                        "responses": _responses(_list_of("Document"), "200", 422)},
-                "post": {"summary": "Tải lên một văn bản PDF (multipart `file`, kèm thông tin nếu có)",
-                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                             "type": "object", "required": ["file"], "properties": {
-                                 "file": {"type": "string", "format": "binary"},
-                                 **{k: {"type": "string"} for k in ("type", "number", "issue_date", "year", "bloc", "unit", "title")}}}}}},
-                         "responses": _responses(DOCUMENT, "201", 409, 413, 415, 422)}},
-            "/documents/{document_id}": {
-                "get": {"summary": "Một văn bản, kèm văn bản được dẫn chiếu và văn bản dẫn chiếu đến nó", "parameters": [DOCUMENT_ID],
-                        "responses": _responses(DOCUMENT, "200", 404)},
-                "patch": {"summary": "Sửa thông tin văn bản (kèm `version`; 409 nếu đã có người sửa trước)", "parameters": [DOCUMENT_ID],
-                          "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                              "type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}}}}}},
-                          "responses": _responses(DOCUMENT, "200", 404, 409, 415, 422)},
-                "delete": {"summary": "Chuyển văn bản vào thùng rác", "parameters": [DOCUMENT_ID],
-                           "responses": _responses(DOCUMENT, "200", 404)}},
-            "/documents/{document_id}/restore": {"post": {"summary": "Khôi phục văn bản từ thùng rác", "parameters": [DOCUMENT_ID],
-                                                          "responses": _responses(DOCUMENT, "200", 404)}},
-            "/documents/{document_id}/file": {"get": {"summary": "Tệp gốc, nguyên vẹn từng byte", "parameters": [DOCUMENT_ID],
-                                                      "responses": {"200": {"description": "Tệp PDF gốc", "content": {
-                                                          "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-                                                          **{k: v for k, v in _responses({}, "200", 404).items() if k != "200"}}}},
-            "/search": {"get": {"summary": "Tìm kiếm văn bản qua các năm (không dấu cũng tìm được)",
-                                "parameters": [*_query("q", "year_from", "year_to", "type", "bloc", "unit", "sort", "mode"), PAGE],
-                                "responses": _responses({"$ref": "#/components/schemas/SearchResult"}, "200", 422)}},
-            "/users": {"post": {"summary": "Tạo tài khoản (Ban TĐKT)",
-                                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewUser"}}}},
-                                "responses": _responses({"type": "object"}, "201", 415, 422)}},
-            # --- schedule and progress (portal/api/schedule.py) ---
-            "/years/{year}/milestones": {
-                "get": {"summary": "Lịch công việc của năm: các mốc theo thứ tự", "parameters": [YEAR],
-                        "responses": _responses({"type": "object", "properties": {
-                            "year": {"type": "integer"}, "items": {"type": "array", "items": {"type": "object", "properties": {
-                                "seq": {"type": "integer"}, "title": {"type": "string"},
-                                "starts_on": {"type": ["string", "null"], "format": "date"}, "due_on": {"type": "string", "format": "date"},
-                                "scope": {"type": "string", "enum": ["bloc", "unit", "board", "council"]},
-                                "responsible": {"type": "string", "enum": ["leader", "member", "board", "council"]},
-                                "evidence_type": {"type": ["string", "null"], "description": "mã loại văn bản; BC-SK / BC-TK: báo cáo sơ kết / tổng kết"}}}},
-                            "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"}}}, "200", 422)},
-                "put": {"summary": "Thay toàn bộ lịch của năm (một giao dịch; Ban TĐKT). Ngày dạng YYYY-MM-DD hoặc dd/mm/yyyy; "
-                                   "mốc giữ nguyên tên (hoặc gửi kèm `id`) giữ các lần đánh dấu hoàn thành",
-                        "parameters": [YEAR],
-                        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-                            {"type": "array", "items": {"type": "object", "required": ["title", "due_on"]}},
-                            {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object"}}}}]}}}},
-                        "responses": _responses({"type": "object"}, "200", 409, 415, 422)}},
-            "/years/{year}/milestones/propose": {"post": {
-                "summary": "Đề xuất lịch của năm đọc từ văn bản kế hoạch (KH) đã lưu trữ; không lưu (Ban TĐKT)", "parameters": [YEAR],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["document"], "properties": {"document": {"type": "integer"}}}}}},
-                "responses": _responses({"type": "object", "properties": {
-                    "document": {"type": "object"}, "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "seq": {"type": "integer"}, "title": {"type": "string"}, "starts_on": {"type": ["string", "null"]},
-                        "due_on": {"type": "string"}, "scope": {"type": "string"}, "responsible": {"type": "string"},
-                        "evidence_type": {"type": ["string", "null"]}, "source_text": {"type": "string"},
-                        "source_start": {"type": "integer"}, "source_end": {"type": "integer"},
-                        "confidence": {"type": "string", "enum": ["high", "low"]}, "notes": {"type": "array", "items": {"type": "string"}}}}}}},
-                    "200", 404, 415, 422)}},
-            "/years/{year}/milestones/copy": {"post": {
-                "summary": "Sao chép lịch của năm khác, mọi ngày dời theo số năm (29/02 thành 28/02); 409 nếu năm đã có lịch, trừ khi `replace` (Ban TĐKT)",
-                "parameters": [YEAR],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["from_year"], "properties": {
-                        "from_year": {"type": "integer"}, "replace": {"type": "boolean", "default": False}}}}}},
-                "responses": _responses({"type": "object"}, "201", 409, 415, 422)}},
-            "/years/{year}/progress": {"get": {
-                "summary": "Tiến độ từng khối theo từng mốc: trạng thái, hạn, ngày hoàn thành, minh chứng (số đơn vị với mốc theo đơn vị)",
-                "parameters": [YEAR],
-                "responses": _responses({"type": "object", "properties": {
-                    "year": {"type": "integer"}, "today": {"type": "string", "format": "date"},
-                    "blocs": {"type": "array", "items": {"type": "object", "properties": {
-                        "bloc": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
-                        "milestones": {"type": "array", "items": {"type": "object", "properties": {
-                            "seq": {"type": "integer"},
-                            "status": {"type": "string", "enum": ["not_open", "open", "due_soon", "overdue", "done_on_time", "done_late"]},
-                            "due_on": {"type": "string", "format": "date"}, "done_on": {"type": ["string", "null"], "format": "date"},
-                            "evidence": {"type": ["object", "null"], "description": "{kind: document, document, number, title, date} "
-                                                                                     "hoặc {kind: manual, note, checked_by, checked_at, done_on}"},
-                            "units": {"type": "object", "properties": {"done": {"type": "integer"}, "late": {"type": "integer"},
-                                                                       "total": {"type": "integer"}}}}}}}}}}},
-                    "200", 422)}},
-            **scoring_paths(),
-        },
+        "paths": {**_core_paths(), **_schedule_paths(), **scoring_paths()},
+    }
+
+
+def _core_paths() -> dict:
+    return {
+        "/openapi.json": {"get": {"summary": "Mô tả OpenAPI của API này (không cần đăng nhập)", "security": [],
+                                  "responses": _responses({"type": "object"}, public=True)}},
+        "/health": {"get": {"summary": "Tình trạng cơ sở dữ liệu, chỉ mục tìm kiếm và hàng đợi (không cần đăng nhập)",
+                            "security": [],
+                            "responses": {"200": {"description": "Mọi phần hoạt động", "content": {JSON: {"schema": _ref("Health")}}},
+                                          "503": {"description": "Có phần không hoạt động", "content": {JSON: {"schema": _ref("Health")}}}}}},
+        "/me": {"get": {"summary": "Tài khoản đang gọi và khối, vai trò của đơn vị theo năm",
+                        "responses": _responses(_ref("Me"))}},
+        "/units": {
+            "get": {"summary": "Danh sách đơn vị (thứ tự tiếng Việt)",
+                    "parameters": [_query("q", {"type": "string", "maxLength": 200}), PAGE],
+                    "responses": _responses(_list_of(_ref("Unit")), "200", 400)},
+            "post": {"summary": "Thêm đơn vị (Ban TĐKT)", "requestBody": _body(_ref("NewUnit")),
+                     "responses": _responses(_ref("Unit"), "201", *BODY_ERRORS)}},
+        "/units/{code}": {"get": {"summary": "Một đơn vị", "parameters": [CODE],
+                                  "responses": _responses(_ref("Unit"), "200", 404)}},
+        "/blocs": {
+            "get": {"summary": "Danh sách khối thi đua", "parameters": [PAGE],
+                    "responses": _responses(_list_of(_ref("Bloc")), "200", 400)},
+            "post": {"summary": "Thêm khối (Ban TĐKT)", "requestBody": _body(_ref("NewBloc")),
+                     "responses": _responses(_ref("Bloc"), "201", *BODY_ERRORS)}},
+        "/blocs/{code}": {"get": {"summary": "Một khối", "parameters": [CODE],
+                                  "responses": _responses(_ref("Bloc"), "200", 404)}},
+        "/years/{year}/memberships": {
+            "get": {"summary": "Thành viên các khối trong năm", "parameters": [YEAR],
+                    "responses": _responses(_ref("Memberships"), "200", 422)},
+            "put": {"summary": "Thay toàn bộ danh sách thành viên của năm (một giao dịch; Ban TĐKT)", "parameters": [YEAR],
+                    "requestBody": _body({"oneOf": [
+                        {"type": "array", "items": _ref("Membership")},
+                        {"type": "object", "required": ["items"], "properties": {
+                            "items": {"type": "array", "items": _ref("Membership")}}}]}),
+                    "responses": _responses(_ref("Memberships"), "200", *BODY_ERRORS)}},
+        "/documents": {
+            "get": {"summary": "Danh sách văn bản (lọc theo năm, loại, khối, đơn vị)",
+                    "parameters": [_query("year", YEAR_FILTER), _query("type", TYPE_FILTER),
+                                   _query("bloc", {"type": "string", "pattern": CODE_PATTERN}),
+                                   _query("unit", {"type": "string", "pattern": CODE_PATTERN}),
+                                   _query("issuer", {"type": "string", "maxLength": 300}),
+                                   _query("sort", {"type": "string", "enum": list(SORTS)}), PAGE],
+                    "responses": _responses(_list_of(DOCUMENT), "200", 404, 422)},
+            "post": {"summary": "Tải lên một văn bản PDF (multipart `file`, kèm thông tin nếu có)",
+                     "requestBody": _body({
+                         "type": "object", "required": ["file"], "properties": {
+                             "file": {"type": "string", "format": "binary"},
+                             "type": TYPE_FILTER, "number": {"type": "string", "maxLength": 80},
+                             "issue_date": {"type": "string", "format": "date"},
+                             "year": {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                             "bloc": {"type": "string", "pattern": CODE_PATTERN}, "unit": {"type": "string", "pattern": CODE_PATTERN},
+                             "title": {"type": "string", "maxLength": 1000}}}, "multipart/form-data"),
+                     "responses": _responses(DOCUMENT, "201", 400, 404, 409, 413, 415, 422, 429)}},
+        "/documents/{document_id}": {
+            "get": {"summary": "Một văn bản, kèm văn bản được dẫn chiếu và văn bản dẫn chiếu đến nó", "parameters": [DOCUMENT_ID],
+                    "responses": _responses(DOCUMENT, "200", 404)},
+            "patch": {"summary": "Sửa thông tin văn bản (kèm `version`; 409 nếu đã có người sửa trước)", "parameters": [DOCUMENT_ID],
+                      "requestBody": _body(_ref("DocumentPatch")),
+                      "responses": _responses(DOCUMENT, "200", 404, 409, *BODY_ERRORS)},
+            "delete": {"summary": "Chuyển văn bản vào thùng rác", "parameters": [DOCUMENT_ID],
+                       "responses": _responses(DOCUMENT, "200", 404)}},
+        "/documents/{document_id}/restore": {"post": {"summary": "Khôi phục văn bản từ thùng rác", "parameters": [DOCUMENT_ID],
+                                                      "responses": _responses(DOCUMENT, "200", 404)}},
+        "/documents/{document_id}/file": {"get": {
+            "summary": "Tệp gốc, nguyên vẹn từng byte", "parameters": [DOCUMENT_ID],
+            "responses": {"200": {"description": "Tệp PDF gốc", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                          **{k: v for k, v in _responses(None, "200", 404).items() if k != "200"}}}},
+        "/search": {"get": {"summary": "Tìm kiếm văn bản qua các năm (không dấu cũng tìm được)",
+                            "parameters": [_query("q", {"type": "string", "maxLength": 500}),
+                                           _query("year_from", YEAR_FILTER), _query("year_to", YEAR_FILTER),
+                                           _query("type", TYPE_FILTER),
+                                           _query("bloc", {"type": "string", "pattern": CODE_PATTERN}),
+                                           _query("unit", {"type": "string", "pattern": CODE_PATTERN}),
+                                           _query("sort", {"type": "string", "enum": ["relevance", "date"]}),
+                                           _query("mode", {"type": "string", "enum": ["full", "active"]}),
+                                           _query("page", {"type": "integer", "minimum": 1, "maximum": 1000})],
+                            "responses": _responses(_ref("SearchResult"), "200", 404, 422)}},
+        "/users": {"post": {"summary": "Tạo tài khoản (Ban TĐKT)", "requestBody": _body(_ref("NewUser")),
+                            "responses": _responses(_ref("User"), "201", *BODY_ERRORS)}},
+    }
+
+
+def _schedule_paths() -> dict:
+    return {
+        "/years/{year}/milestones": {
+            "get": {"summary": "Lịch công việc của năm: các mốc theo thứ tự", "parameters": [YEAR],
+                    "responses": _responses(_ref("Milestones"), "200", 422)},
+            "put": {"summary": "Thay toàn bộ lịch của năm (một giao dịch; Ban TĐKT). Ngày dạng YYYY-MM-DD hoặc dd/mm/yyyy; "
+                               "mốc giữ nguyên tên (hoặc gửi kèm `id`) giữ các lần đánh dấu hoàn thành",
+                    "parameters": [YEAR],
+                    "requestBody": _body({"oneOf": [
+                        {"type": "array", "items": _ref("MilestoneIn")},
+                        {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref("MilestoneIn")}}}]}),
+                    "responses": _responses(_ref("Milestones"), "200", 409, *BODY_ERRORS)}},
+        "/years/{year}/milestones/propose": {"post": {
+            "summary": "Đề xuất lịch của năm đọc từ văn bản kế hoạch (KH) đã lưu trữ; không lưu (Ban TĐKT)", "parameters": [YEAR],
+            "requestBody": _body({"type": "object", "required": ["document"], "properties": {"document": ID}}),
+            "responses": _responses({"type": "object", "required": ["year", "document", "items"], "properties": {
+                "year": {"type": "integer"}, "document": {"type": "object"},
+                "items": {"type": "array", "items": {"type": "object", "properties": {
+                    "seq": {"type": "integer"}, "title": {"type": "string"}, "starts_on": {"type": ["string", "null"]},
+                    "due_on": {"type": "string"}, "scope": {"type": "string"}, "responsible": {"type": "string"},
+                    "evidence_type": {"type": ["string", "null"]}, "source_text": {"type": "string"},
+                    "source_start": {"type": "integer"}, "source_end": {"type": "integer"},
+                    "confidence": {"type": "string", "enum": ["high", "low"]}, "notes": {"type": "array", "items": {"type": "string"}}}}}}},
+                "200", 404, *BODY_ERRORS)}},
+        "/years/{year}/milestones/copy": {"post": {
+            "summary": "Sao chép lịch của năm khác, mọi ngày dời theo số năm (29/02 thành 28/02); 409 nếu năm đã có lịch, trừ khi `replace` (Ban TĐKT)",
+            "parameters": [YEAR],
+            "requestBody": _body({"type": "object", "required": ["from_year"], "properties": {
+                "from_year": {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                "replace": {"type": "boolean", "default": False}}}),
+            "responses": _responses(_ref("Milestones"), "201", 409, *BODY_ERRORS)}},
+        "/years/{year}/progress": {"get": {
+            "summary": "Tiến độ từng khối theo từng mốc: trạng thái, hạn, ngày hoàn thành, minh chứng (số đơn vị với mốc theo đơn vị)",
+            "parameters": [YEAR],
+            "responses": _responses({"type": "object", "required": ["year", "blocs"], "properties": {
+                "year": {"type": "integer"}, "today": {"type": "string", "format": "date"},
+                "milestones": {"type": "array", "items": {"type": "object"}},
+                "blocs": {"type": "array", "items": {"type": "object", "properties": {
+                    "bloc": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+                    "milestones": {"type": "array", "items": {"type": "object", "properties": {
+                        "seq": {"type": "integer"},
+                        "status": {"type": "string", "enum": ["not_open", "open", "due_soon", "overdue", "done_on_time", "done_late"]},
+                        "starts_on": {"type": ["string", "null"], "format": "date"},
+                        "due_on": {"type": "string", "format": "date"}, "done_on": {"type": ["string", "null"], "format": "date"},
+                        "evidence": {"type": ["object", "null"], "description": "{kind: document, document, number, title, date} "
+                                                                                 "hoặc {kind: manual, note, checked_by, checked_at, done_on}"},
+                        "units": {"type": ["object", "null"], "properties": {"done": {"type": "integer"}, "late": {"type": "integer"},
+                                                                              "total": {"type": "integer"}}}}}}}}}}},
+                "200", 422)}},
     }
 
 
 def scoring_paths() -> dict:
     """The scoring routes (criteria, scores, results); points are decimal strings."""
-    bloc = {"name": "bloc", "in": "path", "required": True, "schema": {"type": "string"}}
-    points = {"type": ["string", "null"], "pattern": "^[0-9]*[.,]?[0-9]{0,2}$", "examples": ["8.5"]}
-    criterion = {"type": "object", "required": ["title", "max_points"], "properties": {
-        "id": {"type": "integer"}, "group": {"type": "string", "examples": ["I. Thực hiện nhiệm vụ chính trị"]},
-        "title": {"type": "string"}, "max_points": {"type": "string", "examples": ["10"]},
-        "kind": {"type": "string", "enum": ["scored", "bonus", "deduction"]}, "guidance": {"type": "string"}}}
-    table = {"type": "object", "properties": {
-        "bloc": {"type": "string"}, "year": {"type": "integer"}, "locked": {"type": "boolean"},
-        "status": {"type": "string", "enum": ["draft", "submitted", "appraised", "final"]}, "version": {"type": "integer"},
-        "criteria": {"type": "array", "items": criterion}, "max_total": {"type": "string"}}}
-    score = {"type": "object", "properties": {
-        "criterion": {"type": "integer"}, "stage": {"type": "string", "enum": ["self", "bloc", "appraisal"]},
-        "points": points, "version": {"type": "integer", "description": "0 khi chưa từng chấm"}, "note": {"type": "string"}}}
-    totals = {"type": "object", "properties": {s: points for s in ("self", "bloc", "appraisal")}}
-    results = {"type": "object", "properties": {
-        "status": {"type": "string", "enum": ["draft", "submitted", "appraised", "final"]},
-        "items": {"type": "array", "items": {"type": "object", "properties": {
-            "unit": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
-            "totals": totals, "total": points, "rank": {"type": ["integer", "null"]}, "tie": {"type": "boolean"},
-            "classification": {"type": ["string", "null"], "enum": ["xuat_sac", "tot", "hoan_thanh", "khong_hoan_thanh", None]},
-            "flag": {"type": ["string", "null"], "enum": ["co_ubnd_tinh", "co_chinh_phu", None]}}}}}}
+    results = _ref("Results")
 
     def move(summary, body=None):
-        op = {"summary": summary, "parameters": [YEAR, bloc], "responses": _responses(results, "200", 404, 409, 422)}
+        op = {"summary": summary, "parameters": [YEAR, BLOC], "responses": _responses(results, "200", 404, 409, 422)}
         if body:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+            op["requestBody"] = _body(body)
+            op["responses"] = _responses(results, "200", 404, 409, *BODY_ERRORS)
         return {"post": op}
 
     return {
         "/years/{year}/blocs/{bloc}/criteria": {
-            "get": {"summary": "Bảng tiêu chí của khối trong năm (kèm id và locked)", "parameters": [YEAR, bloc],
-                    "responses": _responses(table, "200", 404)},
-            "put": {"summary": "Thay cả bảng tiêu chí theo thứ tự (Trưởng khối, Ban TĐKT); 409 khi đã khóa", "parameters": [YEAR, bloc],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["criteria"],
-                                    "properties": {"criteria": {"type": "array", "items": criterion}, "version": {"type": "integer"}}}}}},
-                    "responses": _responses(table, "200", 404, 409, 415, 422)}},
+            "get": {"summary": "Bảng tiêu chí của khối trong năm (kèm id và locked)", "parameters": [YEAR, BLOC],
+                    "responses": _responses(_ref("CriteriaTable"), "200", 404, 422)},
+            "put": {"summary": "Thay cả bảng tiêu chí theo thứ tự (Trưởng khối, Ban TĐKT); 409 khi đã khóa", "parameters": [YEAR, BLOC],
+                    "requestBody": _body({"type": "object", "required": ["criteria"], "properties": {
+                        "criteria": {"type": "array", "maxItems": 200, "items": _ref("Criterion")},
+                        "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}}}),
+                    "responses": _responses(_ref("CriteriaTable"), "200", 404, 409, *BODY_ERRORS)}},
         "/years/{year}/blocs/{bloc}/scores": {"get": {
-            "summary": "Điểm của các phiếu chấm mà người gọi được xem: mọi tiêu chí × giai đoạn", "parameters": [YEAR, bloc],
-            "responses": _responses({"type": "object", "properties": {
-                "criteria": {"type": "array", "items": criterion},
-                "scorecards": {"type": "array", "items": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "unit": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
-                    "scores": {"type": "array", "items": score}}}}}}, "200", 404)}},
+            "summary": "Điểm của các phiếu chấm mà người gọi được xem: mọi tiêu chí × giai đoạn", "parameters": [YEAR, BLOC],
+            "responses": _responses(_ref("Scores"), "200", 404, 422)}},
         "/scores/{scorecard}/{criterion}/{stage}": {"put": {
             "summary": "Lưu một ô điểm dựa trên version đã đọc; 409 kèm giá trị hiện tại nếu đã cũ, 422 nếu điểm sai",
-            "parameters": [{"name": "scorecard", "in": "path", "required": True, "schema": {"type": "integer"}},
-                           {"name": "criterion", "in": "path", "required": True, "schema": {"type": "integer"}},
-                           {"name": "stage", "in": "path", "required": True, "schema": {"type": "string", "enum": ["self", "bloc", "appraisal"]}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["points", "version"],
-                            "properties": {"points": points, "version": {"type": "integer"}, "note": {"type": "string"}}}}}},
-            "responses": _responses(score, "200", 404, 409, 415, 422)}},
+            "parameters": [_path("scorecard", ID), _path("criterion", ID), _path("stage", {"type": "string", "enum": STAGES})],
+            "requestBody": _body({"type": "object", "required": ["points", "version"], "properties": {
+                "points": POINTS_IN, "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX},
+                "note": {"type": "string", "maxLength": 2000}}}),
+            "responses": _responses(_ref("SavedScore"), "200", 404, 409, *BODY_ERRORS)}},
         "/years/{year}/blocs/{bloc}/results": {"get": {
-            "summary": "Kết quả: tổng điểm từng giai đoạn, xếp thứ (đồng hạng), xếp loại, đề nghị cờ", "parameters": [YEAR, bloc],
-            "responses": _responses(results, "200", 404)}},
+            "summary": "Kết quả: tổng điểm từng giai đoạn, xếp thứ (đồng hạng), xếp loại, đề nghị cờ", "parameters": [YEAR, BLOC],
+            "responses": _responses(results, "200", 404, 422)}},
         "/years/{year}/blocs/{bloc}/results/submit": move("Gửi kết quả (Trưởng khối): draft → submitted"),
         "/years/{year}/blocs/{bloc}/results/appraise": move("Xác nhận thẩm định (Ban TĐKT): submitted → appraised"),
         "/years/{year}/blocs/{bloc}/results/finalize": move("Công nhận kết quả (Ban TĐKT thay Hội đồng): appraised → final"),
         "/years/{year}/blocs/{bloc}/results/reopen": move("Mở lại một bước (Ban TĐKT), bắt buộc lý do", {
-            "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}),
+            "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}),
     }

@@ -11,15 +11,11 @@ from flask_wtf.csrf import CSRFError
 from portal.api.openapi import openapi_spec
 from portal.auth import policy
 from portal.auth import services as auth
-from portal.errors import ServiceError, json_error
+from portal.errors import ServiceError, UnsupportedMediaType, json_error
 from portal.org import services as org
+from portal.web import int_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-class UnsupportedMediaType(ServiceError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 @bp.before_request
@@ -46,7 +42,8 @@ def json_body():
     """Return the request's JSON, or raise 415/400 with a Vietnamese message."""
     if not request.is_json:
         raise UnsupportedMediaType(_("Cần gửi dữ liệu JSON (Content-Type: application/json)."))
-    data = request.get_json(silent=True)
+    # Not silent: PortalRequest turns a body too large, too deep or unreadable into a Vietnamese 413/400.
+    data = request.get_json()
     if data is None:
         raise ServiceError(_("Dữ liệu JSON không đọc được."))
     return data
@@ -61,10 +58,7 @@ def json_object() -> dict:
 
 def paginate(items: list, *, per_page: int = 100) -> dict:
     """Slice a list into the API's page shape {items, total, page, pages}."""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        raise ServiceError(_("Số trang không hợp lệ.")) from None
+    page = int_arg("page", 1, label=_("Số trang"), error=ServiceError)
     total = len(items)
     pages = max(1, math.ceil(total / per_page))
     return {"items": items[(page - 1) * per_page: page * per_page], "total": total, "page": page, "pages": pages}

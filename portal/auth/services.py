@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.auth.models import USER_ROLES, ApiToken, LoginAttempt, User
-from portal.errors import NotFound, ServiceError, ValidationFailed
+from portal.errors import NotFound, ServiceError, ValidationFailed, control_message
 from portal.extensions import db
 from portal.org import services as org
-from portal.text import clean_text, utcnow
+from portal.text import UnsafeText, check_plain_text, clean_text, strip_control, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 8
@@ -102,6 +102,8 @@ def create_user(actor, *, username: str, password: str, role: str, unit_code: st
         errors["role"] = _("Vai trò phải là admin, officer hoặc viewer.")
     if not password or len(password) < MIN_PASSWORD:
         errors["password"] = _("Mật khẩu cần ít nhất %(n)s ký tự.", n=MIN_PASSWORD)
+    elif strip_control(password) != password:
+        errors["password"] = _("Mật khẩu chứa ký tự điều khiển không được phép; chỉ dùng chữ, số và ký hiệu gõ được.")
     unit = None
     if unit_code:
         try:
@@ -110,9 +112,16 @@ def create_user(actor, *, username: str, password: str, role: str, unit_code: st
             errors["unit"] = exc.message
     elif role == "officer":
         errors["unit"] = _("Cán bộ của đơn vị phải gắn với một đơn vị.")
+    try:
+        full_name = check_plain_text(full_name)
+    except UnsafeText as exc:
+        errors["full_name"] = control_message(exc, _("Họ và tên"))
+    else:
+        if len(full_name) > 200:
+            errors["full_name"] = _("Họ và tên dài tối đa %(n)s ký tự.", n=200)
     if errors:
         raise ValidationFailed(_("Thông tin tài khoản chưa hợp lệ."), errors=errors)
-    user = User(username=username, full_name=clean_text(full_name), role=role, unit=unit,
+    user = User(username=username, full_name=full_name, role=role, unit=unit,
                 password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()

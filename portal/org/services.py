@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.db import row_id
+from portal.errors import Conflict, NotFound, ValidationFailed, control_message
 from portal.extensions import db
 from portal.org.models import ROLES, UNIT_KINDS, Bloc, Membership, Unit
-from portal.text import clean_text, fold, vi_key, vi_sorted
+from portal.text import UnsafeText, check_plain_text, clean_text, fold, vi_key, vi_sorted
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -83,7 +84,7 @@ def get_bloc(code_or_id) -> Bloc:
 
 def _by_code_or_id(model, code_or_id):
     if isinstance(code_or_id, int):
-        return db.session.get(model, code_or_id)
+        return db.session.get(model, code_or_id) if row_id(code_or_id) else None
     return db.session.scalar(sa.select(model).where(model.code == str(code_or_id).strip().upper()))
 
 
@@ -91,11 +92,18 @@ def _clean_code(raw) -> str:
     return clean_text(str(raw or "")).upper()
 
 
+_TEXT_LABELS = {"name": _l("Tên"), "short_name": _l("Tên viết tắt"), "kind": _l("Loại đơn vị")}
+
+
 def _text(data: dict, key: str, errors: dict) -> str:
     """Return a text field cleaned; a value that is not text (a JSON number, list or object) is an error."""
     value = data.get(key)
     if value is None or isinstance(value, str):
-        return clean_text(value)
+        try:
+            return check_plain_text(value)
+        except UnsafeText as exc:
+            errors[key] = control_message(exc, str(_TEXT_LABELS.get(key, key)))
+            return ""
     # A JSON client sending {"name": 5} must get a 422 naming the field, not a 500.
     errors[key] = _("Giá trị không hợp lệ: cần một chuỗi ký tự.")
     return ""
@@ -229,7 +237,7 @@ def check_year(year) -> int:
     """Return the year as an int in the supported range, or raise a Vietnamese validation error."""
     try:
         value = int(year)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON 1e400 is float infinity
         raise ValidationFailed(_("Năm không hợp lệ: %(year)s.", year=year)) from None
     if not MIN_YEAR <= value <= MAX_YEAR:
         raise ValidationFailed(_("Năm phải từ %(lo)s đến %(hi)s.", lo=MIN_YEAR, hi=MAX_YEAR))

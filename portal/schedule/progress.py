@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 from portal import audit
 from portal.auth import policy
 from portal.documents.models import Document
-from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed, control_message
 from portal.extensions import db
 from portal.org import services as org
 from portal.org.models import Bloc, Membership, Unit
 from portal.schedule.models import Milestone, MilestoneCheck
 from portal.schedule.services import get_milestone, milestones_for_year, split_evidence
-from portal.text import clean_text, parse_date, today_local, vi_key
+from portal.text import UnsafeText, check_plain_text, parse_date, today_local, vi_key
 
 STATUSES = ("not_open", "open", "due_soon", "overdue", "done_on_time", "done_late")
 STATUS_LABELS = {
@@ -475,9 +475,15 @@ def check_off(actor, milestone: Milestone, bloc: Bloc, *, note, done_on=None, un
     """Check a milestone off by hand for a bloc (or one unit of it) with a note; audited."""
     today = today or today_local()
     errors: dict[str, str] = {}
-    text = clean_text(note) if isinstance(note, str) or note is None else ""
+    unsafe = None
+    try:
+        text = check_plain_text(note) if isinstance(note, str) or note is None else ""
+    except UnsafeText as exc:
+        text, unsafe = "", exc
     if not isinstance(note, (str, type(None))):
         errors["note"] = _("Giá trị không hợp lệ: cần một chuỗi ký tự.")
+    elif unsafe is not None:
+        errors["note"] = control_message(unsafe, _("Ghi chú"))
     elif not text:
         errors["note"] = _("Vui lòng ghi lý do (ví dụ: đã nhận bản giấy ngày …).")
     elif len(text) > NOTE_MAX:

@@ -12,13 +12,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
+from portal.db import row_id
 from portal.auth import policy
 from portal.documents.models import DOCUMENT_TYPES, Document
-from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed, bounded_int, control_message
 from portal.extensions import db
 from portal.org import services as org
 from portal.schedule.models import RESPONSIBLES, SCOPES, Milestone
-from portal.text import clean_text, nfc, parse_date
+from portal.text import UnsafeText, check_plain_text, nfc, parse_date
 
 TITLE_MAX = 300
 
@@ -80,10 +81,7 @@ def schedule_years() -> list[int]:
 
 def get_milestone(milestone_id) -> Milestone:
     """Return a milestone by id, or raise NotFound."""
-    try:
-        milestone = db.session.get(Milestone, int(milestone_id))
-    except (TypeError, ValueError):
-        milestone = None
+    milestone = db.session.get(Milestone, row_id(milestone_id)) if row_id(milestone_id) else None
     if milestone is None:
         raise NotFound(_("Không tìm thấy mốc công việc %(id)s.", id=milestone_id))
     return milestone
@@ -103,9 +101,20 @@ def schedule_stamp(milestones: list[Milestone]) -> str:
 
 # --- validating ---------------------------------------------------------------------------------
 
+_TEXT_LABELS = {"title": _l("Tên mốc"), "scope": _l("Phạm vi"), "responsible": _l("Người thực hiện"),
+                "evidence_type": _l("Loại văn bản minh chứng")}
+
+
 def _text(value, errors: dict, key: str) -> str:
     if value is None or isinstance(value, str):
-        return clean_text(value)
+        try:
+            return check_plain_text(value)
+        except UnsafeText as exc:
+            # key is "row:field": the message names both, like every other row error.
+            row, _sep, field = key.rpartition(":")
+            label = str(_TEXT_LABELS.get(field, field))
+            errors[key] = control_message(exc, _("Dòng %(n)s, %(field)s", n=row, field=label) if row else label)
+            return ""
     errors[key] = _("Giá trị không hợp lệ: cần một chuỗi ký tự.")
     return ""
 
@@ -329,10 +338,7 @@ def get_plan_for(user, document_id) -> Document:
     policy.require(user, "schedule.manage")
     if document_id in (None, "") or isinstance(document_id, bool):
         raise ValidationFailed(_("Hãy chọn văn bản kế hoạch để đọc lịch."), errors={"document": _("Bắt buộc.")})
-    try:
-        document = db.session.get(Document, int(document_id))
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("Mã văn bản không hợp lệ."), errors={"document": _("Cần một số.")}) from None
+    document = db.session.get(Document, bounded_int(document_id, "document", label=_("Mã văn bản")))
     if document is None or document.deleted:
         raise NotFound(_("Không tìm thấy văn bản %(id)s.", id=document_id))
     if document.type != "KH":

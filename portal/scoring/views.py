@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -355,7 +356,7 @@ def sheet(year, bloc_code):
         raise NotFound(_("Giai đoạn chấm không hợp lệ."))
     table = _sheet_table(year, bloc_code, stage)
     the_members = scoring.ensure_scorecards(table)
-    errors, conflicts, raws = {}, {}, {}
+    errors, conflicts, raws, status = {}, {}, {}, 200
     if request.method == "POST":
         # The plain-form fallback (no JavaScript): save every changed cell at once, or none.
         raws = {(int(m.group(1)), int(m.group(2))): value for key, value in request.form.items() if (m := CELL_FIELD.match(key))}
@@ -364,7 +365,7 @@ def sheet(year, bloc_code):
                 (sc, cr, raw, request.form.get(f"v-{sc}-{cr}"), None) for (sc, cr), raw in raws.items()])
         except (ValidationFailed, Conflict, Forbidden) as exc:
             flash(exc.message, "error")
-            errors, conflicts = exc.errors, exc.current or {}
+            errors, conflicts, status = exc.errors, _conflict_cells(exc.current), exc.status
             the_members = scoring.members(table)  # the rollback expired what was loaded
         else:
             flash(_("Đã lưu %(n)s ô điểm.", n=n) if n else _("Không có ô nào thay đổi."), "success")
@@ -373,8 +374,19 @@ def sheet(year, bloc_code):
     context = {"s": data, "table": table, "bloc": table.bloc, "year": table.year, "stage": stage, "errors": errors,
                "conflicts": conflicts, "raws": raws if errors else {},
                "can_appraise": policy.can(current_user, "scoring.board"), **_labels()}
-    status = (409 if conflicts else 422) if errors else 200
     return render_template("scoring/sheet.html", **context), status
+
+
+def _conflict_cells(current) -> dict:
+    """The other editors' values per refused cell, as Cells like the htmx save shows them ("Lấy giá trị …")."""
+    # The service reports them as the API does (points as decimal strings); the sheet shows Decimals.
+    cells = {}
+    for key, value in (current or {}).items():
+        if isinstance(value, dict) and "version" in value:
+            points = value.get("points")
+            cells[key] = scoring.Cell(points=None if points in (None, "") else rules.normalize_points(Decimal(points)),
+                                      version=value["version"], note=value.get("note") or "", updated_by=value.get("updated_by"))
+    return cells
 
 
 # --- self-scoring --------------------------------------------------------------------------------

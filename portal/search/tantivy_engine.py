@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ W_TITLE, W_NUMBER = 2.0, 5.0
 # before "Dang", "dạng", "đáng"), and BM25 orders documents within each tier.
 EXACT_BONUS = 1000.0
 WRITER_HEAP = 64_000_000
+RELOAD_RETRIES = 5
 REBUILD_HEAP = 256_000_000
 REBUILD_COMMIT_EVERY = 25_000
 FACET_SIZE = 500
@@ -174,6 +176,23 @@ def _document(doc: SearchDoc) -> tantivy.Document:
     return d
 
 
+def _reload(index: tantivy.Index, path: Path) -> None:
+    """Point the index's searchers at its newest commit, retrying while another process's commit races it.
+
+    A reload reads meta.json and then opens the segments it lists; a writer in another process can
+    commit, merge and delete one of those segments in between. The next meta.json lists only files
+    that exist, so trying again shortly succeeds; a damaged index keeps failing and raises.
+    """
+    for attempt in range(RELOAD_RETRIES):
+        try:
+            index.reload()
+            return
+        except ValueError:
+            if attempt == RELOAD_RETRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+
+
 def _biwords(text: str) -> str:
     """The word pairs of `text`, space-separated, as they come (the analyzer folds them)."""
     tokens = TOKEN_RE.findall(text)
@@ -244,7 +263,7 @@ class TantivyEngine(GenerationalEngine):
             index = tantivy.Index.open(str(path))
             _register(index)
             index.config_reader(reload_policy="Manual")
-            index.reload()
+            _reload(index, path)
             index.searcher().num_docs  # noqa: B018 - touches every segment reader
         except (ValueError, OSError) as exc:
             raise IndexCorrupt(f"{path}: cannot open tantivy index ({exc})") from exc
@@ -259,7 +278,7 @@ class TantivyEngine(GenerationalEngine):
         meta = _meta_signature(handle.path)
         if meta != handle.meta:
             try:
-                handle.index.reload()
+                _reload(handle.index, handle.path)
             except ValueError as exc:
                 raise IndexCorrupt(f"{handle.path}: cannot reload tantivy index ({exc})") from exc
             handle.meta = meta

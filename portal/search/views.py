@@ -12,28 +12,23 @@ from portal.errors import ValidationFailed
 from portal.extensions import htmx
 from portal.org import services as org
 from portal.search import services as search_service
+from portal.web import int_arg, year_arg
 from portal.search.engine import SearchQuery
+
+# Deeper than this nobody reads; a bound keeps an engine from collecting millions of hits to skip them.
+MAX_PAGE = 1000
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
 
 def query_from_args(args, *, per_page: int = 20) -> SearchQuery:
     """Build a SearchQuery from request arguments (shared by the page and the API)."""
-    def as_int(name):
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValidationFailed(_("Giá trị không hợp lệ cho %(name)s.", name=name), errors={name: _("Phải là số.")}) from None
-
     doc_type = args.get("type") or None
     if doc_type and doc_type not in DOCUMENT_TYPES:
         raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
     return SearchQuery(
-        q=(args.get("q") or "")[:500], year_from=as_int("year_from"), year_to=as_int("year_to"), type=doc_type,
-        bloc=(args.get("bloc") or None), unit=(args.get("unit") or None), page=as_int("page") or 1,
+        q=(args.get("q") or "")[:500], year_from=year_arg("year_from", args=args), year_to=year_arg("year_to", args=args), type=doc_type,
+        bloc=(args.get("bloc") or None), unit=(args.get("unit") or None), page=int_arg("page", 1, hi=MAX_PAGE, label=_("Số trang"), args=args),
         per_page=per_page, sort="date" if args.get("sort") == "date" else "relevance",
         mode="active" if args.get("mode") == "active" else "full",
     )

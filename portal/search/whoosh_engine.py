@@ -40,6 +40,7 @@ import json
 import math
 import pickle
 import struct
+import time
 import warnings
 import zlib
 from array import array
@@ -107,6 +108,8 @@ CONFIRM_ALL_LIMIT = 400
 WRITER_LIMIT_MB = 128
 REBUILD_LIMIT_MB = 256
 REBUILD_BATCH = 20_000
+# How often one search starts again on a fresh view when files vanish under it (another process's commits).
+VANISHED_RETRIES = 5
 
 # What reading a damaged index raises (a bug of ours raises something else and stays visible).
 _CORRUPTION_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, json.JSONDecodeError, UnicodeDecodeError)
@@ -284,6 +287,10 @@ class _Match:
     scorers: list[_Scorer] = field(default_factory=list)
 
 
+class SegmentVanished(Exception):
+    """A file of the view's segments was deleted by a writer in another process: reopen and search again."""
+
+
 class _View:
     """An open searcher plus the per-generation caches a search needs."""
 
@@ -311,7 +318,10 @@ class _View:
         if col is None:
             col = []
             for segreader, offset in self.leaves:
-                values = _numeric_column(segreader, name)
+                try:
+                    values = _numeric_column(segreader, name)
+                except FileNotFoundError as exc:  # merged away by another process, like stored() above
+                    raise SegmentVanished(f"column {name}: {exc}") from exc
                 if len(col) != offset:  # pragma: no cover - defensive; offsets are contiguous
                     col.extend([0] * (offset - len(col)))
                 col.extend(values)
@@ -370,7 +380,16 @@ class _View:
         return [t for _, t in found]
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        return _unpack(self.reader.stored_fields(docnum)["data"])
+        try:
+            fields = self.reader.stored_fields(docnum)
+        except (TypeError, FileNotFoundError) as exc:
+            # Whoosh opens a segment's column files on first use and answers None (→ TypeError) when
+            # the file is gone: another process merged that segment away after this view was opened.
+            raise SegmentVanished(f"stored fields of docnum {docnum}: {exc}") from exc
+        blob = fields.get("data")
+        if blob is None:
+            raise SegmentVanished(f"docnum {docnum} has no stored data")
+        return _unpack(blob)
 
 
 class WhooshEngine(GenerationalEngine):
@@ -473,12 +492,29 @@ class WhooshEngine(GenerationalEngine):
         return len(handle.live)
 
     def _search(self, handle: _View, query: SearchQuery) -> SearchResult:
-        try:
-            return _Search(handle, query).run()
-        except (IndexBusy, IndexCorrupt):
-            raise
-        except _CORRUPTION_ERRORS as exc:
-            raise IndexCorrupt(f"cannot read Whoosh index ({type(exc).__name__}: {exc})") from exc
+        for attempt in range(VANISHED_RETRIES):
+            try:
+                return _Search(handle, query).run()
+            except SegmentVanished as exc:
+                # A writer in another process committed (and deleted merged segments) while this view
+                # was open: the newest commit has every file, so search it from the start.
+                if attempt == VANISHED_RETRIES - 1:
+                    raise IndexCorrupt(f"Whoosh index files keep vanishing: {exc}") from exc
+                time.sleep(0.005 * attempt)
+                handle = self._reopened(handle)
+            except (IndexBusy, IndexCorrupt):
+                raise
+            except _CORRUPTION_ERRORS as exc:
+                raise IndexCorrupt(f"cannot read Whoosh index ({type(exc).__name__}: {exc})") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reopened(self, stale: _View) -> _View:
+        """A new view of the live generation's newest commit in place of `stale` (the engine lock is held)."""
+        with self._lock:
+            if self._handle is stale:  # else it was replaced (and closed) already
+                self._handle = None
+                self._close_handle(stale)
+            return self._current_handle()
 
 
 class _Search:

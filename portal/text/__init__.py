@@ -19,14 +19,26 @@ from portal.text.dates import (
     today_local,
     utcnow,
 )
-from portal.text.normalize import VIETNAMESE_LETTERS, ascii_fallback, clean_text, fold, fold_keep_length, nfc
+from portal.text.normalize import (
+    VIETNAMESE_LETTERS,
+    UnsafeText,
+    ascii_fallback,
+    check_plain_text,
+    clean_text,
+    fold,
+    fold_keep_length,
+    nfc,
+    strip_control,
+)
 
 __all__ = [
     "COLLATION_NAME",
     "TZ",
     "VIETNAMESE_LETTERS",
     "DateMention",
+    "UnsafeText",
     "ascii_fallback",
+    "check_plain_text",
     "clean_text",
     "fold",
     "fold_keep_length",
@@ -37,6 +49,7 @@ __all__ = [
     "now_local",
     "parse_date",
     "register_sqlite_collation",
+    "strip_control",
     "to_local",
     "today_local",
     "utcnow",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["nfc", "clean_text", "fold", "fold_keep_length", "VIETNAMESE_LETTERS"]
+__all__ = ["nfc", "clean_text", "check_plain_text", "strip_control", "UnsafeText", "fold", "fold_keep_length", "VIETNAMESE_LETTERS"]
 
 # Every precomposed Vietnamese letter, lower then upper case (NFC), plus đ/Đ.
 _VI_LOWER = (
@@ -37,6 +37,49 @@ def nfc(s: str | None) -> str:
 def clean_text(s: str | None) -> str:
     """Return ``s`` in NFC with every whitespace run (NBSP, tabs, newlines) made one space, stripped."""
     return _WS_RE.sub(" ", nfc(s)).strip()
+
+
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1) and lone surrogates: they come from
+# binary data or from broken copy-paste, never from a person typing, and they break exports, XML and
+# PostgreSQL (which refuses NUL in text). Whitespace controls are spaces in single-line fields anyway.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_END_RE = re.compile(r"\r\n?")
+
+
+class UnsafeText(ValueError):
+    """User text holding a control character; `char` is the first one, `position` its index."""
+
+    def __init__(self, char: str, position: int) -> None:
+        super().__init__(f"control character U+{ord(char):04X} at {position}")
+        self.char = char
+        self.position = position
+
+    @property
+    def code(self) -> str:
+        return f"U+{ord(self.char):04X}"
+
+
+def check_plain_text(s: str | None, *, multiline: bool = False) -> str:
+    """Return user text ready to store, or raise UnsafeText if it holds a control character (NUL, ESC, …).
+
+    Single-line: like ``clean_text`` (NFC, whitespace runs made one space, stripped). Multi-line (notes,
+    guidance): NFC, line ends made "\\n", tabs and newlines kept, stripped at both ends.
+    """
+    if s is None:
+        return ""
+    match = _CONTROL_RE.search(s)
+    if match:
+        raise UnsafeText(match.group(), match.start())
+    if multiline:
+        return _LINE_END_RE.sub("\n", nfc(s)).strip()
+    return clean_text(s)
+
+
+def strip_control(s: str | None) -> str:
+    """Return ``s`` without control characters (for text read from a PDF, which nobody can retype)."""
+    if not s:
+        return ""
+    return _CONTROL_RE.sub("", s)
 
 
 def _fold_char(c: str) -> str | None:
