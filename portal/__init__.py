@@ -37,9 +37,8 @@ def create_app(config: dict | None = None):
     from portal import tasks
     from portal.errors import register_error_handlers
 
-    tasks.init_app(app)
+    tasks.init_app(app)  # imports every task module too: web process and worker know the same tasks
     from portal.search import services as search_services
-    from portal.search import tasks as _search_tasks  # noqa: F401  (periodic outbox repair)
 
     search_services.init_app(app)
 

@@ -133,6 +133,14 @@ def _write_document(user, target, year):
     return False  # province-wide documents (plans, directives) are the Board's
 
 
+@rule("document.ocr")
+def _ocr_document(user, target, year):
+    """Whoever uploaded a scan, or may file it, may have its text read again (Board: always)."""
+    if target is None or user.role == "viewer":
+        return False
+    return getattr(target, "uploaded_by_id", None) == user.id or _write_document(user, target, year)
+
+
 @rule("milestone.check")
 def _check_milestone(user, target, year):
     """The officers of a bloc's leader unit in the milestone's year check off (and undo) their bloc's own steps."""

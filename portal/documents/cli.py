@@ -50,6 +50,10 @@ def register(app) -> None:
         if huey.immediate:
             click.echo("PORTAL_TASKS_IMMEDIATE đang bật: tác vụ chạy ngay trong yêu cầu, không cần worker.")
             return
+        import logging
+
+        # Huey reports each task it runs (and the OCR requeue what it picked up) at INFO: show it.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         click.echo(f"Hàng đợi tác vụ: {huey.storage_kwargs.get('filename')} · {workers} luồng. Ctrl+C để dừng.")
         consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
         consumer.run()

@@ -42,12 +42,16 @@ MAX_PNG_MB = 256
 
 
 class OcrFailed(Exception):
-    """OCR produced nothing usable; ``message`` is Vietnamese and safe to show."""
+    """OCR produced nothing usable; ``message`` is Vietnamese and safe to show, ``reason`` one of REASONS."""
 
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
+    #: Why OCR failed: the document page explains each in words (and what the user can do).
+    REASONS = ("unavailable", "unreadable", "no_pages", "timeout", "no_text")
+
+    def __init__(self, message: str, *, detail: str | None = None, reason: str = "no_text") -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.reason = reason
 
     def __str__(self) -> str:
         return self.message
@@ -62,6 +66,10 @@ class OcrResult:
     pages_text: list[str]
     page_count: int
     warnings: list[str] = field(default_factory=list)
+    # The same facts as the warnings, for a page that words them in the reader's language.
+    failed_pages: list[int] = field(default_factory=list)
+    stopped_for_time: bool = False
+    page_limit: int | None = None  # set when max_pages stopped the job
 
     @property
     def text(self) -> str:
@@ -96,7 +104,7 @@ def _env() -> dict[str, str]:
 def _page_count(path: str, deadline: float, memory_mb: int) -> int:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise OcrFailed(_MSG_TIMEOUT)
+        raise OcrFailed(_MSG_TIMEOUT, reason="timeout")
     run = run_bounded(
         rlimit_argv(["pdfinfo", path], memory_mb=memory_mb, cpu_s=max(1, int(min(remaining, 60)))),
         timeout_s=min(remaining, 60),
@@ -108,6 +116,7 @@ def _page_count(path: str, deadline: float, memory_mb: int) -> int:
         raise OcrFailed(
             "Không đọc được tệp PDF để nhận dạng chữ (tệp bị hỏng hoặc có mật khẩu).",
             detail=f"pdfinfo exit {run.returncode}: {run.stderr[-300:].decode('utf-8', 'replace')}",
+            reason="unreadable",
         )
     return int(m.group(1))
 
@@ -133,14 +142,15 @@ def ocr_pdf(
     if not ocr_available(lang):
         raise OcrFailed(
             "Máy chủ chưa cài chương trình nhận dạng chữ (tesseract, gói tiếng Việt) nên chưa "
-            "đọc được văn bản scan. Vui lòng báo quản trị hệ thống."
+            "đọc được văn bản scan. Vui lòng báo quản trị hệ thống.",
+            reason="unavailable",
         )
     start = time.monotonic()
     deadline = start + timeout_s
     abspath = str(Path(path).resolve())
     page_count = _page_count(abspath, deadline, memory_mb)
     if page_count == 0:
-        raise OcrFailed("Tệp PDF không có trang nào để nhận dạng chữ.")
+        raise OcrFailed("Tệp PDF không có trang nào để nhận dạng chữ.", reason="no_pages")
     todo = min(page_count, max_pages)
     env = _env()
     pages_text: list[str] = []
@@ -204,10 +214,11 @@ def ocr_pdf(
     done = len(pages_text) - len(failed)
     if done == 0:
         if stopped_for_time:
-            raise OcrFailed(_MSG_TIMEOUT)
+            raise OcrFailed(_MSG_TIMEOUT, reason="timeout")
         raise OcrFailed(
             "Không nhận dạng được chữ ở trang nào của tệp PDF.",
             detail=f"failed pages: {failed[:20]}",
+            reason="no_text",
         )
     if failed:
         shown = ", ".join(str(p) for p in failed[:10]) + ("…" if len(failed) > 10 else "")
@@ -221,4 +232,6 @@ def ocr_pdf(
             f"Tệp có {page_count} trang; chỉ nhận dạng chữ {todo} trang đầu (giới hạn {max_pages} trang)."
         )
     log.info("OCR of %s: %d/%d pages in %.1f s", abspath, len(pages_text), page_count, time.monotonic() - start)
-    return OcrResult(pages_text=pages_text, page_count=page_count, warnings=warnings)
+    return OcrResult(pages_text=pages_text, page_count=page_count, warnings=warnings, failed_pages=failed,
+                     stopped_for_time=stopped_for_time,
+                     page_limit=max_pages if not stopped_for_time and todo < page_count else None)

@@ -1,6 +1,7 @@
 """Archive pages: browse, upload, read, edit, trash (thin: parse, call a service, render)."""
 from __future__ import annotations
 
+from datetime import timezone
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -17,7 +18,8 @@ from portal.errors import Conflict, ServiceError, ValidationFailed
 from portal.extensions import htmx
 from portal.forms import choices
 from portal.org import services as org
-from portal.text import ascii_fallback
+from portal.text import ascii_fallback, utcnow
+from portal.web import int_arg, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -45,17 +47,11 @@ def require_login():
 def _filters_from_args(trash: bool = False) -> docs.DocumentFilters:
     args = request.args
 
-    def as_int(name, default=None):
-        try:
-            return int(args.get(name)) if args.get(name) else default
-        except ValueError:
-            return default
-
     doc_type = args.get("type") or None
     return docs.DocumentFilters(
-        year=as_int("year"), type=doc_type if doc_type in DOCUMENT_TYPES else None,
+        year=year_arg("year"), type=doc_type if doc_type in DOCUMENT_TYPES else None,
         bloc=args.get("bloc") or None, unit=args.get("unit") or None, issuer=args.get("issuer") or None,
-        sort=args.get("sort") if args.get("sort") in docs.SORTS else "date", page=as_int("page", 1), trash=trash,
+        sort=args.get("sort") if args.get("sort") in docs.SORTS else "date", page=int_arg("page", 1, lenient=True), trash=trash,
         per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)),
     )
 
@@ -99,6 +95,10 @@ def upload():
     if htmx:
         # htmx 2 swaps nothing on a 4xx answer: the fragment carries the refusals, so it is a 200.
         return render_block("documents/upload.html", "outcomes", fragment=True, **context), 200
+    busy = [o["retry_after"] for o in outcomes if o.get("retry_after")]
+    if outcomes and len(busy) == len(outcomes):
+        # Every file waited in vain for a PDF inspection slot: the whole upload can simply be sent again.
+        return render_template("documents/upload.html", **context), 429, {"Retry-After": str(max(busy))}
     return render_template("documents/upload.html", **context), status
 
 
@@ -110,7 +110,8 @@ def _ingest_one(storage, fields: dict) -> dict:
         return {"ok": False, "name": name, "message": exc.message, "existing": exc.existing}
     except ServiceError as exc:
         details = "; ".join(str(v) for v in exc.errors.values())
-        return {"ok": False, "name": name, "message": exc.message + (f" ({details})" if details else "")}
+        return {"ok": False, "name": name, "message": exc.message + (f" ({details})" if details else ""),
+                "retry_after": getattr(exc, "retry_after", None)}
     return {"ok": True, "name": name, "document": result.document, "warnings": result.warnings}
 
 
@@ -121,16 +122,99 @@ def show(document_id):
     context = {
         "document": document, "citations": docs.citations_of(document), "cited_by": docs.cited_by(document),
         "can_edit": policy.can(current_user, "document.write", docs.scope_of(document), year=document.year),
-        "action_form": EmptyForm(), "report_kinds": REPORT_KINDS,
+        "action_form": EmptyForm(), "report_kinds": REPORT_KINDS, "ocr": ocr_view(document),
     }
     return render_template("documents/show.html", **context)
 
 
 @bp.route("/<int:document_id>/status")
 def status(document_id):
-    """The text-reading status block, polled while OCR runs."""
+    """The text-reading status block, polled while OCR waits or runs."""
     document = docs.get_document_for(current_user, document_id)
-    return render_block("documents/show.html", "text_status", document=document)
+    return render_block("documents/show.html", "text_status", document=document, ocr=ocr_view(document),
+                        action_form=EmptyForm())
+
+
+@bp.route("/<int:document_id>/ocr", methods=["POST"])
+def retry_ocr(document_id):
+    """Read a scan's text again ("Nhận dạng lại") after a failure."""
+    document = docs.get_document_for(current_user, document_id)
+    try:
+        docs.retry_ocr(current_user, document)
+    except Conflict as exc:
+        if not htmx:
+            flash(exc.message, "warning")
+    else:
+        if not htmx:
+            flash(_("Đã đưa văn bản vào hàng chờ nhận dạng chữ."), "success")
+    if htmx:
+        return render_block("documents/show.html", "text_status", document=document, ocr=ocr_view(document),
+                            action_form=EmptyForm())
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+# Why OCR failed, and what the reader can do about it, by `OcrFailed.reason` (and the queue's own reasons).
+def _ocr_reasons() -> dict[str, tuple[str, str]]:
+    again = _("Nếu vẫn lỗi, hãy bấm “Nhận dạng lại” hoặc báo quản trị hệ thống.")
+    return {
+        "unavailable": (_("Máy chủ chưa cài chương trình nhận dạng chữ (tesseract với gói tiếng Việt)."),
+                        _("Hãy báo quản trị hệ thống cài gói tesseract-ocr-vie và poppler-utils rồi khởi động lại "
+                          "trình xử lý nền (worker); văn bản sẽ được nhận dạng lại khi worker khởi động.")),
+        "unreadable": (_("Không mở được tệp PDF để nhận dạng chữ (tệp bị hỏng hoặc có mật khẩu)."),
+                       _("Hãy quét hoặc xuất lại tệp PDF, không đặt mật khẩu, rồi tải lên bản mới.")),
+        "no_pages": (_("Tệp PDF không có trang nào để nhận dạng chữ."),
+                     _("Hãy kiểm tra tệp gốc rồi tải lên lại.")),
+        "timeout": (_("Nhận dạng chữ vượt quá thời gian cho phép mà chưa đọc xong trang nào."),
+                    _("Máy chủ có thể đang bận. Nếu vẫn lỗi, hãy tách tệp thành nhiều phần nhỏ hơn hoặc quét ở "
+                      "độ phân giải 200–300 dpi.")),
+        "no_text": (_("Không nhận dạng được chữ ở trang nào (ảnh quét quá mờ, bị nghiêng hoặc không có chữ)."),
+                    _("Hãy quét lại rõ hơn (200–300 dpi, trang thẳng) rồi tải lên bản mới, hoặc nhập thông tin "
+                      "văn bản bằng tay.")),
+        "missing_file": (_("Không tìm thấy tệp gốc của văn bản trong kho lưu trữ."),
+                         _("Hãy báo quản trị hệ thống kiểm tra kho lưu trữ (lệnh check).")),
+        "interrupted": (_("Việc nhận dạng chữ bị dừng giữa chừng (máy chủ khởi động lại hoặc thiếu bộ nhớ)."), again),
+        "error": (_("Có lỗi không mong đợi trong lúc nhận dạng chữ."), again),
+    }
+
+
+def ocr_view(document) -> dict:
+    """What the page says about a document's OCR: waiting, running, done (with its gaps) or failed (why, what to do)."""
+    state = docs.ocr_state(document)
+    limits = docs.ocr_limits()
+    attempts = int(state.get("attempts") or 0)
+    reason = state.get("reason")
+    why, advice = _ocr_reasons().get(reason, (None, None)) if reason else (None, None)
+    facts = state.get("facts") or {}
+    notes = []
+    if document.ocr_status == "done":
+        failed = facts.get("failed_pages") or []
+        if failed:
+            notes.append(_("Không nhận dạng được chữ ở %(num)s trang (trang %(pages)s).", num=len(failed),
+                           pages=", ".join(str(p) for p in failed[:10]) + ("…" if len(failed) > 10 else "")))
+        if facts.get("stopped_for_time"):
+            notes.append(_("Hết thời gian nhận dạng chữ: mới đọc được %(done)s/%(total)s trang. Hãy tách tệp thành "
+                           "nhiều phần nhỏ hơn để đọc hết.", done=facts.get("pages_read"), total=document.page_count))
+        elif facts.get("page_limit"):
+            notes.append(_("Tệp có %(total)s trang; chỉ nhận dạng chữ %(limit)s trang đầu (giới hạn của cổng). "
+                           "Hãy tách tệp thành nhiều phần nhỏ hơn để đọc hết.", total=document.page_count,
+                           limit=facts["page_limit"]))
+    waited = utcnow() - _aware(document.updated_at) if document.updated_at else None
+    return {
+        "status": document.ocr_status, "attempts": attempts, "max_attempts": limits["max_attempts"],
+        "reason": reason, "why": why, "advice": advice, "notes": notes,
+        "will_retry": document.ocr_status == "failed" and reason in docs.OCR_RETRYABLE
+        and attempts < limits["max_attempts"],
+        # Waiting much longer than one job lasts: most likely no worker runs.
+        "waiting_long": document.ocr_status == "pending" and waited is not None
+        and waited.total_seconds() > max(600, 2 * limits["timeout_s"]),
+        "can_retry": docs.can_retry_ocr(document)
+        and policy.can(current_user, "document.ocr", document, year=document.year),
+    }
+
+
+def _aware(moment):
+    """SQLite gives back naive datetimes (stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
