@@ -112,6 +112,9 @@ class IndexOutbox(db.Model):
     """An index update recorded in the same transaction as the change it reflects (search applies it)."""
 
     __tablename__ = "index_outbox"
+    # SQLite would hand a rowid out again once the table is empty; an applier deleting by id could
+    # then delete a newer update (migration 0005).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(index=True)  # no foreign key: a purged document still needs removing

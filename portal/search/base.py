@@ -21,7 +21,7 @@ from portal.search.engine import (
     SearchResult,
 )
 from portal.search.highlight import Highlighter
-from portal.search.store import GenerationStore
+from portal.search.store import GenerationStore, fsync_tree
 from portal.text import nfc
 
 __all__ = ["GenerationalEngine", "date_key", "make_hit", "normalised", "stored_data"]
@@ -203,8 +203,19 @@ class GenerationalEngine(Engine):
             return 0
         with self.store.write_lock(self.lock_timeout), self._lock:
             self._create_if_missing()
-            count = self._write(self._current_handle(), docs, ())
+            count = self._durable_write(docs, ())
             self.store.collect_garbage()
+        return count
+
+    def _durable_write(self, docs: list[SearchDoc], remove_ids: list[int]) -> int:
+        """Write, then flush the generation's new files to disk before returning (lock held).
+
+        The caller deletes outbox rows once this returns: the update must survive a power cut by then.
+        """
+        # Slack: file mtimes come from the kernel's coarse clock, a tick behind time_ns().
+        since = time.time_ns() - 2_000_000_000
+        count = self._write(self._current_handle(), docs, remove_ids)
+        fsync_tree(self.store.path(self.generation), since)
         return count
 
     def remove(self, ids: Iterable[int]) -> None:
@@ -213,7 +224,7 @@ class GenerationalEngine(Engine):
             return
         with self.store.write_lock(self.lock_timeout), self._lock:
             self._create_if_missing()
-            self._write(self._current_handle(), (), ids)
+            self._durable_write([], ids)
             self.store.collect_garbage()
 
     def rebuild(self, docs: Iterable[SearchDoc], progress: Progress | None = None) -> int:
@@ -225,6 +236,7 @@ class GenerationalEngine(Engine):
             except BaseException:
                 shutil.rmtree(path, ignore_errors=True)
                 raise
+            fsync_tree(path)  # CURRENT must never point at files still only in the page cache
             self.store.publish(name)
             with self._lock:
                 self._current_handle()

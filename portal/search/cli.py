@@ -25,7 +25,8 @@ def register(app) -> None:
         click.echo(f"Đã lập chỉ mục {count} văn bản ({app.config['PORTAL_SEARCH_ENGINE']}).")
 
     @app.cli.command("check")
-    @click.option("--repair", is_flag=True, help="Sửa những gì sửa được (chỉ mục, cập nhật còn chờ).")
+    @click.option("--repair", is_flag=True, help="Sửa những gì sửa được (chỉ mục, cập nhật còn chờ; tệp mồ côi "
+                  "chuyển vào archive/orphans/, tệp tạm do sự cố để lại bị xoá).")
     @click.option("--no-verify-files", is_flag=True, help="Không tính lại SHA-256 của tệp gốc (nhanh hơn).")
     def check_command(repair, no_verify_files):
         """Report mismatches between database, index and archive files; exit 1 when any problem remains."""
@@ -38,6 +39,7 @@ def register(app) -> None:
             ("Văn bản thiếu tệp gốc", report.files_missing),
             ("Văn bản có tệp gốc bị thay đổi (SHA-256 khác)", report.files_changed),
             ("Tệp trong kho không thuộc văn bản nào", report.orphan_files),
+            ("Tệp tạm do tải lên bị gián đoạn để lại", report.stale_temporary),
         ]
         for label, items in lines:
             shown = ", ".join(str(i) for i in items[:20]) + (" …" if len(items) > 20 else "")

@@ -2,13 +2,19 @@
 
 The database is the source of truth; the index is derived. Every document change writes an
 `IndexOutbox` row in its own transaction (portal.documents.services); this module applies those
-rows right after the commit (the `outbox_written` signal) and again from the worker and the CLI,
-so a crash between commit and indexing is repaired on the next run.
+rows right after the commit (the `outbox_written` signal) and again from the worker, the CLI, a
+restarted server (in the background, at its first request) and before a search when rows were
+left pending, so a crash between commit and indexing is repaired without anyone running repair.
+One applier at a time per index (thread lock + fcntl lock); a row is deleted only once the index
+write covering it is on disk.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -21,10 +27,21 @@ from portal.documents.models import Document, IndexOutbox
 from portal.documents.services import outbox_written
 from portal.extensions import db
 from portal.search.engine import Engine, IndexBusy, IndexCorrupt, SearchDoc, SearchQuery, SearchResult, get_engine
+from portal.search.store import file_lock
+from portal.text.dates import utcnow
 
 _engines: dict[tuple[str, str], Engine] = {}
 _engines_lock = threading.Lock()
 BATCH = 500
+# How long an upload's own index update waits for another applier (a rebuild applies it at its end).
+OUTBOX_WAIT_S = 5.0
+# A pending row older than this was not applied by the request that wrote it (crash, busy index):
+# a search applies it first. Younger rows are being applied right now; a search does not wait for them.
+STUCK_AFTER = timedelta(seconds=5)
+REBUILD_WAIT_S = 60.0  # a rebuild (or check --repair) waits for the applier's current batch
+SEARCH_CHECK_EVERY_S = 1.0  # searches look for stuck rows at most this often per process (one read, ~0.3-0.8 ms)
+SEARCH_BACKOFF_S = 30.0  # after a search found the applier busy (a rebuild), searches stop waiting for it a while
+_STARTED = utcnow()  # rows written before this process started are nobody's job but ours
 
 
 def engine(app=None) -> Engine:
@@ -59,18 +76,95 @@ def search_doc(document: Document) -> SearchDoc:
 
 
 def _load(ids) -> list[Document]:
+    # populate_existing: a Document already in this session's identity map (a worker's long
+    # session) must not answer with the state it had when it was first loaded.
     return list(db.session.scalars(
         sa.select(Document).where(Document.id.in_(ids))
         .options(undefer(Document.text), joinedload(Document.bloc), joinedload(Document.unit))
+        .execution_options(populate_existing=True)
     ).unique())
 
 
-def apply_outbox(limit: int = BATCH) -> int:
+class ApplierBusy(IndexBusy):
+    """Another thread or process is applying the outbox (it goes on until the outbox is empty)."""
+
+
+class _Applier:
+    """One outbox applier at a time for an index: a thread lock in this process, an fcntl lock across processes.
+
+    Two appliers running at once lost acknowledged uploads (kill -9 test): on SQLite the outbox id
+    is the rowid, reused once the table is emptied, so applier A deleted by id a row that applier B
+    had already applied and deleted and that a new upload had meanwhile received; the new
+    document's row was gone, its index update never made. Two appliers could also write an older
+    version of a document after a newer one. Reentrant: a rebuild applies the outbox at its end.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.next_check = 0.0  # monotonic time of the next look at the outbox before a search
+        self.busy_until = 0.0  # before then, searches do not wait for a busy applier
+
+    @contextlib.contextmanager
+    def hold(self, timeout: float) -> Iterator[None]:
+        if not self.lock.acquire(timeout=max(0.0, timeout)):
+            raise ApplierBusy(f"another thread is applying index updates (waited {timeout:g} s)")
+        try:
+            if self.depth:
+                self.depth += 1
+                try:
+                    yield
+                finally:
+                    self.depth -= 1
+                return
+            with file_lock(self.path, timeout, "another process is applying index updates", error=ApplierBusy):
+                self.depth = 1
+                try:
+                    yield
+                finally:
+                    self.depth = 0
+        finally:
+            self.lock.release()
+
+
+_appliers: dict[str, _Applier] = {}
+
+
+def _applier() -> _Applier:
+    key = str(current_app.config["PORTAL_INDEX_DIR"])
+    applier = _appliers.get(key)
+    if applier is None:
+        with _engines_lock:
+            if key not in _appliers:
+                Path(key).mkdir(parents=True, exist_ok=True)
+                _appliers[key] = _Applier(Path(key) / "outbox.lock")
+            applier = _appliers[key]
+    return applier
+
+
+def apply_outbox(limit: int = BATCH, *, wait: float | None = None) -> int:
     """Apply pending index updates in order; return how many outbox rows were done.
 
-    Rows are deleted only after the engine accepted them; when the index is busy they stay for the
-    next run (the worker retries), so nothing is lost.
+    One applier at a time (`_Applier`). Rows are deleted only after the engine's write is on disk;
+    when the index or the applier lock is busy they stay for the next run, so nothing is lost.
+    The applier goes on until it reads an empty outbox, so a caller that gave up waiting for it
+    leaves no row behind.
     """
+    try:
+        return _apply(limit, OUTBOX_WAIT_S if wait is None else wait)
+    except ApplierBusy as exc:
+        current_app.logger.info("index updates left to the running applier: %s", exc)
+        return 0
+
+
+def _apply(limit: int, wait: float) -> int:
+    """`apply_outbox`, raising `ApplierBusy` when the applier lock stays taken for `wait` seconds."""
+    with _applier().hold(wait):
+        return _apply_locked(limit)
+
+
+def _apply_locked(limit: int) -> int:
     done = 0
     while True:
         rows = list(db.session.scalars(sa.select(IndexOutbox).order_by(IndexOutbox.id).limit(limit)))
@@ -79,9 +173,13 @@ def apply_outbox(limit: int = BATCH) -> int:
         latest: dict[int, str] = {}
         for row in rows:
             latest[row.document_id] = row.action
+        # A document and its outbox row commit together, and each read sees everything committed
+        # before it (SQLite autocommit reads, PostgreSQL read committed; populate_existing for
+        # the identity map): an "index" row whose document is not found was purged since.
         documents = {d.id: d for d in _load([i for i, a in latest.items() if a == "index"])}
-        to_index = [search_doc(d) for i, d in documents.items() if d.deleted_at is None]
+        to_index = [search_doc(d) for d in documents.values() if d.deleted_at is None]
         to_remove = [i for i in latest if i not in documents or documents[i].deleted_at is not None]
+        keys = [(r.id, r.document_id) for r in rows]
         eng = engine()
         try:
             if to_remove:
@@ -90,17 +188,17 @@ def apply_outbox(limit: int = BATCH) -> int:
                 eng.add_or_update(to_index)
         except (IndexBusy, IndexCorrupt) as exc:
             db.session.rollback()
-            for row in rows:
+            for row in db.session.scalars(sa.select(IndexOutbox).where(IndexOutbox.id.in_([k[0] for k in keys]))):
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:500]
             db.session.commit()
             current_app.logger.warning("index update postponed: %s", exc)
             return done
-        db.session.execute(sa.delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
+        # The engine's write is durable now. Delete exactly the rows applied: (id, document) pairs,
+        # so a reused rowid (SQLite) can never take another document's pending row with it.
+        db.session.execute(sa.delete(IndexOutbox).where(sa.tuple_(IndexOutbox.id, IndexOutbox.document_id).in_(keys)))
         db.session.commit()
         done += len(rows)
-        if len(rows) < limit:
-            return done
 
 
 def pending_count() -> int:
@@ -108,22 +206,93 @@ def pending_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(IndexOutbox.id))) or 0
 
 
+def catch_up(*, wait: float = OUTBOX_WAIT_S) -> int:
+    """Apply index updates nobody is applying (left by a crash or a busy index); one cheap read when there are none.
+
+    Raises `ApplierBusy` when another applier keeps the lock past `wait` (it applies them).
+    """
+    cutoff = max(_STARTED, utcnow() - STUCK_AFTER)
+    stuck = db.session.scalar(sa.select(IndexOutbox.id).where(IndexOutbox.created_at < cutoff).limit(1))
+    if stuck is None:
+        return 0
+    current_app.logger.info("applying index updates left pending (by a crash or a busy index)")
+    return _apply(BATCH, wait)
+
+
+def _catch_up_before_search() -> None:
+    applier = _applier()
+    now = time.monotonic()
+    if now < applier.next_check:
+        return
+    applier.next_check = now + SEARCH_CHECK_EVERY_S
+    # A rebuild holds the applier for minutes and applies these rows at its end: one search waits
+    # OUTBOX_WAIT_S to find that out, the next ones for SEARCH_BACKOFF_S do not wait at all.
+    wait = 0.0 if now < applier.busy_until else OUTBOX_WAIT_S
+    try:
+        catch_up(wait=wait)
+    except ApplierBusy:
+        applier.busy_until = time.monotonic() + SEARCH_BACKOFF_S
+
+
 def _on_outbox_written(app, **_):
     if app.config.get("PORTAL_DEFER_INDEXING"):
         return  # a bulk load applies the outbox once at its end
     try:
         apply_outbox()
-    except Exception:  # the change is committed; the outbox row stays and the worker retries
+    except Exception:  # the change is committed; the outbox row stays and the next applier takes it
         app.logger.exception("index update failed; it stays in the outbox")
 
 
+def _catch_up_in_background(app) -> None:
+    """At a web process's start: apply what a crash left in the outbox, without making anyone wait."""
+
+    def run():
+        try:
+            with app.app_context():
+                try:
+                    catch_up(wait=REBUILD_WAIT_S)
+                except ApplierBusy:
+                    pass  # the applier holding the lock applies them
+                finally:
+                    db.session.remove()
+        except Exception:  # a search or the worker catches up later
+            app.logger.exception("index catch-up at start failed")
+
+    threading.Thread(target=run, name="index-catch-up", daemon=True).start()
+
+
 def init_app(app) -> None:
-    """Apply index updates right after every committed document change."""
+    """Apply index updates right after every committed document change, and catch up after a crash."""
     outbox_written.connect(_on_outbox_written, sender=app, weak=False)
+    if not app.config.get("PORTAL_INDEX_CATCH_UP", not app.testing):
+        return
+    started = []
+    lock = threading.Lock()
+
+    @app.before_request
+    def _catch_up_once():
+        # The first request of a server process (Flask has no "server started" hook; CLI commands
+        # never get here): rows a crash left are applied even when no worker runs.
+        if started:
+            return
+        with lock:
+            if started:
+                return
+            started.append(True)
+        _catch_up_in_background(app)
 
 
 def search(query: SearchQuery) -> SearchResult:
-    """Run a query; a damaged index is rebuilt from the database once, then searched again."""
+    """Run a query; a damaged index is rebuilt from the database once, then searched again.
+
+    Index updates left pending (a crash, a busy index) are applied first; the check is one indexed
+    read of a normally empty table.
+    """
+    try:
+        _catch_up_before_search()
+    except Exception:  # searching the index as it is beats failing the search
+        current_app.logger.exception("pending index updates could not be applied before a search")
+        db.session.rollback()
     eng = engine()
     try:
         return eng.search(query)
@@ -153,12 +322,15 @@ def live_count() -> int:
 
 def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
     """Build a fresh index from the database and swap it in atomically; searches keep working meanwhile."""
-    high_water = db.session.scalar(sa.select(sa.func.max(IndexOutbox.id))) or 0
-    count = engine().rebuild(iter_search_docs(), progress=progress)
-    # Updates recorded before the rebuild started are in the new index; later ones are applied now.
-    db.session.execute(sa.delete(IndexOutbox).where(IndexOutbox.id <= high_water))
-    db.session.commit()
-    apply_outbox()
+    # The applier lock for the whole rebuild: no other applier deletes rows meanwhile, so the ids
+    # up to the high-water mark are exactly the updates the rebuild covers (no reused rowid).
+    with _applier().hold(REBUILD_WAIT_S):
+        high_water = db.session.scalar(sa.select(sa.func.max(IndexOutbox.id))) or 0
+        count = engine().rebuild(iter_search_docs(), progress=progress)
+        # Updates recorded before the rebuild started are in the new index; later ones are applied now.
+        db.session.execute(sa.delete(IndexOutbox).where(IndexOutbox.id <= high_water))
+        db.session.commit()
+        _apply_locked(BATCH)
     return count
 
 
@@ -169,26 +341,39 @@ class CheckReport:
     files_missing: list[int] = field(default_factory=list)
     files_changed: list[int] = field(default_factory=list)
     orphan_files: list[str] = field(default_factory=list)
+    stale_temporary: list[str] = field(default_factory=list)
     pending_updates: int = 0
     repaired: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> int:
         return (len(self.missing_from_index) + len(self.index_without_document) + len(self.files_missing)
-                + len(self.files_changed) + len(self.orphan_files))
+                + len(self.files_changed) + len(self.orphan_files) + len(self.stale_temporary))
 
 
 def check(*, repair: bool = False, verify_files: bool = True) -> CheckReport:
     """Compare database, index and archive files; with repair, fix what can be fixed.
 
-    Repairs: index missing documents, drop index entries without a live document, apply pending
-    updates. Missing or changed originals cannot be repaired here (restore them from a backup);
-    orphan files are reported, never deleted.
+    Repairs: apply pending updates, index missing documents, drop index entries without a live
+    document, move orphan originals to `<archive>/orphans/` (never deleted; see its MANIFEST.tsv)
+    and remove temporary uploads a crash left. Missing or changed originals cannot be repaired
+    here (restore them from a backup). Files of an upload in flight are never counted or touched.
     """
     report = CheckReport(pending_updates=pending_count())
+    if repair:
+        # Applier lock: no upload's own index update interleaves with these writes.
+        with _applier().hold(REBUILD_WAIT_S):
+            _check_index(report, repair=True)
+    else:
+        _check_index(report, repair=False)
+    _check_archive(report, repair=repair, verify_files=verify_files)
+    return report
+
+
+def _check_index(report: CheckReport, *, repair: bool) -> None:
     if repair and report.pending_updates:
-        apply_outbox()
-        report.repaired.append(f"applied {report.pending_updates} pending index updates")
+        _apply_locked(BATCH)
+        report.repaired.append(f"áp dụng {report.pending_updates} cập nhật chỉ mục đang chờ")
     live = set(db.session.scalars(sa.select(Document.id).where(Document.deleted_at.is_(None))))
     try:
         indexed = engine().ids()
@@ -196,7 +381,7 @@ def check(*, repair: bool = False, verify_files: bool = True) -> CheckReport:
         indexed = set()
         if repair:
             rebuild_index()
-            report.repaired.append("rebuilt the unreadable index")
+            report.repaired.append("dựng lại chỉ mục không đọc được")
             indexed = engine().ids()
     report.missing_from_index = sorted(live - indexed)
     report.index_without_document = sorted(indexed - live)
@@ -204,10 +389,13 @@ def check(*, repair: bool = False, verify_files: bool = True) -> CheckReport:
         for start in range(0, len(report.missing_from_index), BATCH):
             chunk = report.missing_from_index[start:start + BATCH]
             engine().add_or_update(search_doc(d) for d in _load(chunk))
-        report.repaired.append(f"indexed {len(report.missing_from_index)} documents")
+        report.repaired.append(f"lập chỉ mục {len(report.missing_from_index)} văn bản")
     if repair and report.index_without_document:
         engine().remove(report.index_without_document)
-        report.repaired.append(f"removed {len(report.index_without_document)} stale index entries")
+        report.repaired.append(f"xoá {len(report.index_without_document)} mục chỉ mục không còn văn bản")
+
+
+def _check_archive(report: CheckReport, *, repair: bool, verify_files: bool) -> None:
     root = archive.archive_root(current_app.config)
     known = {}
     for doc_id, sha in db.session.execute(sa.select(Document.id, Document.sha256)):
@@ -217,11 +405,22 @@ def check(*, repair: bool = False, verify_files: bool = True) -> CheckReport:
             report.files_missing.append(doc_id)
         elif verify_files and archive.file_sha256(path) != sha:
             report.files_changed.append(doc_id)
-    for path in root.glob("??/??/*.pdf"):
-        if path.stem not in known:
-            report.orphan_files.append(str(path.relative_to(root)))
-    if repair:
-        removed = archive.clean_temporary(root)
-        if removed:
-            report.repaired.append(f"removed {removed} stale temporary uploads")
-    return report
+    orphans = [path for path in sorted(root.glob("??/??/*.pdf"))
+               if path.stem not in known and not archive.in_flight(path, placed=True)]
+    if orphans:
+        # Read again: a document may have committed since `known` was read.
+        stems = [path.stem for path in orphans]
+        committed = set(db.session.scalars(sa.select(Document.sha256).where(Document.sha256.in_(stems))))
+        orphans = [path for path in orphans if path.stem not in committed]
+    report.orphan_files = [str(path.relative_to(root)) for path in orphans]
+    report.stale_temporary = [str(path.relative_to(root)) for path in archive.stale_temporary(root)]
+    if not repair:
+        return
+    for path in orphans:
+        archive.quarantine(root, str(path.relative_to(root)))
+    if orphans:
+        report.repaired.append(f"chuyển {len(orphans)} tệp mồ côi vào {archive.ORPHANS}/ "
+                               f"(danh sách trong {archive.ORPHANS}/{archive.MANIFEST})")
+    removed = archive.clean_temporary(root)
+    if removed:
+        report.repaired.append(f"xoá {removed} tệp tạm do tải lên bị gián đoạn")

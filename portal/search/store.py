@@ -27,12 +27,64 @@ from pathlib import Path
 
 from portal.search.engine import IndexBusy, IndexCorrupt
 
-__all__ = ["GenerationStore"]
+__all__ = ["GenerationStore", "file_lock", "fsync_tree"]
 
 _GEN_RE = re.compile(r"gen-(\d{6,})")
 # A search that started before a swap finishes within this; older generations are then removed.
 GRACE_SECONDS = 60.0
 _LOCK_POLL = 0.02
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, timeout: float, busy: str, *, error: type[IndexBusy] = IndexBusy) -> Iterator[None]:
+    """Hold an fcntl lock on `path` (every process and thread: each call opens its own file).
+
+    Raises `error(busy)` when it is still held by someone else after `timeout` seconds.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise error(f"{busy} (waited {timeout:g} s)") from None
+                time.sleep(_LOCK_POLL)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: Path, since_ns: int = 0) -> None:
+    """Flush to disk the files of `path` changed since `since_ns` (mtime), then the directory itself.
+
+    Whoosh writes its segments and TOC without fsync: after a power cut the outbox row would be
+    gone while the index update it stood for never reached the disk.
+    """
+    with os.scandir(path) as entries:
+        for entry in entries:
+            try:
+                if not entry.is_file(follow_symlinks=False) or entry.stat().st_mtime_ns < since_ns:
+                    continue
+                fd = os.open(entry.path, os.O_RDONLY)
+            except FileNotFoundError:  # removed by the writer's own clean-up meanwhile
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class GenerationStore:
@@ -82,31 +134,9 @@ class GenerationStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def write_lock(self, timeout: float) -> Iterator[None]:
+    def write_lock(self, timeout: float):
         """Hold the index's write lock (all processes, all threads); `IndexBusy` after `timeout`."""
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + max(0.0, timeout)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise IndexBusy(
-                            f"the search index at {self.root} is being written by another process"
-                            f" (waited {timeout:g} s)"
-                        ) from None
-                    time.sleep(_LOCK_POLL)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        return file_lock(self.lock_path, timeout, f"the search index at {self.root} is being written by another process")
 
     def generations(self) -> list[str]:
         names = [p.name for p in self.root.iterdir() if p.is_dir() and _GEN_RE.fullmatch(p.name)]
