@@ -10,7 +10,9 @@ from portal.auth import policy
 from portal.documents import services as docs
 from portal.documents.models import DOCUMENT_TYPES
 from portal.documents.views import DOWNLOAD_CSP, content_disposition
-from portal.errors import ValidationFailed
+from portal.errors import ValidationFailed, json_error
+from portal.extensions import db
+from portal.web import int_arg, year_arg
 
 
 @bp.get("/documents")
@@ -18,11 +20,8 @@ def list_documents():
     """List documents with filters year, type, bloc, unit and paging."""
     policy.require(current_user, "portal.read")
     args = request.args
-    try:
-        year = int(args["year"]) if args.get("year") else None
-        page = int(args.get("page", 1))
-    except ValueError:
-        raise ValidationFailed(_("Năm hoặc số trang không hợp lệ.")) from None
+    year = year_arg("year")
+    page = int_arg("page", 1, label=_("Số trang"))
     doc_type = args.get("type") or None
     if doc_type and doc_type not in DOCUMENT_TYPES:
         raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
@@ -54,6 +53,15 @@ def upload_document():
     body["detected"] = {k: v for k, v in result.detected.items() if k != "warnings"}
     body["warnings"] = result.warnings
     return jsonify(body), 201
+
+
+@bp.errorhandler(docs.UploadBusy)
+def upload_busy(exc: docs.UploadBusy):
+    """429 `busy` with Retry-After: the PDF inspection pool had no slot for this upload (nothing stored)."""
+    db.session.rollback()
+    response, status = json_error(exc.status, exc.code, str(exc.message))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response, status
 
 
 @bp.patch("/documents/<int:document_id>")

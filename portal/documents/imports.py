@@ -30,7 +30,11 @@ def find_pdfs(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def import_files(actor, files: list[Path], fields: dict, *, progress: Callable[[Path], None] | None = None) -> ImportSummary:
-    """Ingest each file on its own (one refusal never stops the rest); duplicates are skipped."""
+    """Ingest each file on its own (one refusal never stops the rest); duplicates are skipped.
+
+    Outside a request, ingest waits for a slot of the process's PDF inspection pool instead of being
+    refused as busy (pdf.InspectionPool, `patient`): a long import never fails because the pool is full.
+    """
     summary = ImportSummary()
     for path in files:
         try:

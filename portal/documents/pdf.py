@@ -39,6 +39,18 @@ Python code before ``exec`` and can deadlock on a lock another thread held. The 
 External programs (OCR) get their limits from ``rlimit_argv`` (a tiny ``python -I -S -c`` that
 sets the limits and ``exec``s the program) for the same reason.
 
+Concurrency: an inspection holds its caller's thread until the child answers, up to the
+wall-clock limit for a hostile file. ``InspectionPool`` (one per app and process, see
+``inspection_pool``) bounds the inspections running at once (``PORTAL_PDF_MAX_INSPECTIONS``,
+default a third of waitress's threads: 2 of 8), per uploader (``PORTAL_PDF_MAX_INSPECTIONS_PER_USER``,
+default half of that, at least 1) and the callers waiting for a slot (as many as the limit, each at
+most ``PORTAL_PDF_SLOT_WAIT_S``, default 2 s); anyone beyond is refused at once (``InspectionBusy``,
+429 for an upload), so hostile uploads never take every server thread. The limits are per process:
+several server processes each have their own. The child also runs at a lower priority
+(``pdf_child.CHILD_NICE``), so the server's threads win the CPU, and ``content_budget_mb`` lets it
+refuse early a file whose pages make it parse an absurd amount of content (a 70 MB stream shared by
+200 pages) instead of burning its whole time limit.
+
 Start-up: the child is started as ``python -P -s -c BOOTSTRAP …`` which imports
 ``portal.documents.pdf_child`` *without* running ``portal/__init__.py`` (which imports Flask, about
 0.15 s) — see ``_BOOTSTRAP``. ``python -m portal.documents.pdf_child PATH MAX_PAGES`` works too,
@@ -55,10 +67,12 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from portal.documents.pdf_child import DEFAULT_TEXT_CAP_BYTES
 from portal.documents.signatures import SignatureFacts
@@ -227,11 +241,14 @@ def run_bounded(
     max_stderr: int = 64 * 1024,
     env: dict[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = "/",
+    cancelled: Callable[[], bool] | None = None,
 ) -> BoundedRun:
     """Run ``argv`` with stdin closed, in a new process group, reading at most ``max_stdout``
     bytes of stdout (more → the group is killed and ``stdout_overflow`` set) and keeping the
     first ``max_stderr`` bytes of stderr; after ``timeout_s`` seconds of wall time the group is
-    killed (``timed_out``). Raises ``OSError`` only if the program cannot be started."""
+    killed (``timed_out``), and as soon as ``cancelled()`` is true (polled every
+    ``CANCEL_POLL_S``; it is then reported as ``timed_out`` too). Raises ``OSError`` only if the
+    program cannot be started."""
     start = time.monotonic()
     deadline = start + timeout_s
     proc = subprocess.Popen(  # noqa: S603 - argv is built by us, never by a shell
@@ -253,10 +270,11 @@ def run_bounded(
         sel.register(proc.stderr, selectors.EVENT_READ, "err")
         while sel.get_map() and not overflow:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or (cancelled is not None and _is_cancelled(cancelled)):
                 timed_out = True
                 break
-            for key, _events in sel.select(remaining):
+            wait = remaining if cancelled is None else min(remaining, CANCEL_POLL_S)
+            for key, _events in sel.select(wait):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     sel.unregister(key.fileobj)
@@ -267,11 +285,15 @@ def run_bounded(
                     out += chunk
                 elif len(err) < max_stderr:
                     err += chunk[: max_stderr - len(err)]
-        if not timed_out and not overflow:
+        while not timed_out and not overflow:
+            # Both pipes are closed: the child is exiting; still honour the deadline and a cancel.
             try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
+                remaining = max(0.0, deadline - time.monotonic())
+                proc.wait(remaining if cancelled is None else min(remaining, CANCEL_POLL_S))
+                break
             except subprocess.TimeoutExpired:
-                timed_out = True
+                if time.monotonic() >= deadline or (cancelled is not None and _is_cancelled(cancelled)):
+                    timed_out = True
     finally:
         sel.close()
         if proc.poll() is None:
@@ -280,6 +302,17 @@ def run_bounded(
         proc.stdout.close()
         proc.stderr.close()
     return BoundedRun(proc.returncode, bytes(out), bytes(err), timed_out, overflow, time.monotonic() - start)
+
+
+#: How often ``run_bounded`` asks its ``cancelled`` callable (seconds).
+CANCEL_POLL_S = 0.25
+
+
+def _is_cancelled(cancelled: Callable[[], bool]) -> bool:
+    try:
+        return bool(cancelled())
+    except Exception:  # noqa: BLE001 - a broken probe must not kill a good inspection
+        return False
 
 
 _RLIMIT_TRAMPOLINE = (
@@ -350,12 +383,14 @@ _BOOTSTRAP = (
 
 
 def _child_argv(path: str, max_pages: int, memory_mb: float, cpu_s: float, text_cap_bytes: int,
-                trust_roots_dir: str | None) -> list[str]:
+                trust_roots_dir: str | None, content_budget_mb: int | None = None) -> list[str]:
     argv = [sys.executable, "-P", "-s", "-c", _BOOTSTRAP, _CODE_ROOT, path, str(int(max_pages)),
             "--memory-mb", str(max(1, math.ceil(memory_mb))), "--cpu-s", str(max(1, math.ceil(cpu_s))),
             "--text-cap-bytes", str(int(text_cap_bytes))]
     if trust_roots_dir is not None:
         argv += ["--trust-dir", str(Path(trust_roots_dir).resolve())]
+    if content_budget_mb:
+        argv += ["--content-budget-mb", str(int(content_budget_mb))]
     return argv
 
 
@@ -417,12 +452,17 @@ def inspect_pdf(
     cpu_s: int = 15,
     text_cap_bytes: int = DEFAULT_TEXT_CAP_BYTES,
     trust_roots_dir: str | os.PathLike[str] | None = None,
+    content_budget_mb: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> PdfInspection:
     """Parse the PDF at ``path`` in a limited child process; see the module docstring.
 
     Returns a ``PdfInspection``; raises ``PdfRefused`` for every other outcome (never another
     exception). ``trust_roots_dir`` holds the PEM/DER root certificates signatures are checked
-    against (none by default: no signature is then "trusted").
+    against (none by default: no signature is then "trusted"). ``content_budget_mb`` refuses a
+    file early (``too_complex``) whose pages' content streams add up to more than that many MiB
+    once decoded, counting a stream once per page that draws it (see ``pdf_child``); off by
+    default. ``cancelled`` (polled) stops the child early, e.g. when the client went away.
     """
     try:
         abspath = str(Path(path).resolve())
@@ -436,16 +476,20 @@ def inspect_pdf(
         raise PdfRefused("not_pdf", detail=f"no %PDF- in the first {MAGIC_WINDOW} bytes")
 
     argv = _child_argv(abspath, max_pages, memory_mb, cpu_s, text_cap_bytes,
-                       str(trust_roots_dir) if trust_roots_dir is not None else None)
+                       str(trust_roots_dir) if trust_roots_dir is not None else None, content_budget_mb)
     try:
         run = run_bounded(
             argv,
             timeout_s=timeout_s,
             max_stdout=2 * text_cap_bytes + 4 * 1024 * 1024,
             env=_child_env(),
+            cancelled=cancelled,
         )
     except OSError as exc:
         raise PdfRefused("internal", detail=f"cannot start the PDF child: {exc}") from exc
+    if run.timed_out and run.elapsed_s < timeout_s and cancelled is not None and _is_cancelled(cancelled):
+        log.info("PDF inspection cancelled after %.2f s (the client went away) [%s]", run.elapsed_s, abspath)
+        raise PdfRefused("internal", detail="cancelled: the client went away")
 
     outcome = _refusal_from_run(run, max_pages)
     if isinstance(outcome, PdfRefused):
@@ -466,3 +510,161 @@ def inspect_pdf(
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PdfRefused("internal", detail=f"malformed child answer: {exc}") from exc
+
+
+# ------------------------------------------------------------------------------------------
+# the inspection pool: how many inspections run at once
+# ------------------------------------------------------------------------------------------
+
+#: Inspections at once in a process whose server thread count is unknown (CLI, worker, tests).
+DEFAULT_MAX_INSPECTIONS = 2
+#: How long an upload may wait for a free slot before it is refused (seconds).
+DEFAULT_SLOT_WAIT_S = 2.0
+
+
+class InspectionBusy(Exception):
+    """No inspection slot for this upload. ``scope`` is ``"user"`` (the uploader already has
+    its share in flight) or ``"server"`` (every slot stayed taken for the whole wait, or too many
+    uploads already wait); ``retry_after`` is whole seconds until a slot is likely free."""
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(scope, retry_after)
+        self.scope = scope
+        self.retry_after = retry_after
+
+
+class InspectionPool:
+    """Bounds the PDF inspections of one process: ``limit`` at once in all, ``per_user`` at once
+    (running or waiting) for one uploader, at most ``max_waiting`` callers waiting up to
+    ``wait_s`` for a slot. A caller beyond that is refused at once with ``InspectionBusy``.
+
+    The point is the server's threads: an inspection holds its request thread until the child
+    answers (up to the wall-clock limit for a hostile file), so without a bound a few hostile
+    uploads take every thread. With ``limit`` + ``max_waiting`` well below the thread count the
+    other threads keep serving pages. A ``patient`` caller (bulk import, demo, worker: no
+    request thread to protect) is never refused: it skips the per-user limit and waits as long
+    as needed, but still counts towards ``limit``. Limits are per process.
+    """
+
+    def __init__(self, limit: int, *, per_user: int = 1, wait_s: float = DEFAULT_SLOT_WAIT_S,
+                 max_waiting: int | None = None) -> None:
+        self.limit = max(1, int(limit))
+        self.per_user = max(1, int(per_user))
+        self.wait_s = max(0.0, float(wait_s))
+        self.max_waiting = self.limit if max_waiting is None else max(0, int(max_waiting))
+        self._cond = threading.Condition()
+        self._running: dict[object, tuple[Any, float]] = {}  # token -> (user, expected end)
+        self._in_flight: dict[Any, int] = {}  # user -> running + waiting
+        self._waiting = 0
+
+    def stats(self) -> dict[str, int]:
+        """How many inspections run and how many callers wait, right now."""
+        with self._cond:
+            return {"running": len(self._running), "waiting": self._waiting,
+                    "users": sum(1 for n in self._in_flight.values() if n)}
+
+    @contextmanager
+    def slot(self, user: Any, *, expected_s: float, patient: bool = False) -> Iterator[None]:
+        """Hold one slot for ``user`` while the block runs; released on every way out."""
+        token = self._acquire(user, expected_s, patient)
+        try:
+            yield
+        finally:
+            self._release(token, user)
+
+    def _acquire(self, user: Any, expected_s: float, patient: bool) -> object:
+        with self._cond:
+            if not patient and self._in_flight.get(user, 0) >= self.per_user:
+                raise InspectionBusy("user", self._retry_after(user, expected_s))
+            if len(self._running) >= self.limit and not patient and self._waiting >= self.max_waiting:
+                raise InspectionBusy("server", self._retry_after(None, expected_s))
+            self._in_flight[user] = self._in_flight.get(user, 0) + 1
+            try:
+                if len(self._running) >= self.limit:
+                    self._wait_for_slot(None if patient else time.monotonic() + self.wait_s, expected_s)
+            except BaseException:
+                self._forget(user)
+                raise
+            token = object()
+            self._running[token] = (user, time.monotonic() + expected_s)
+            return token
+
+    def _wait_for_slot(self, deadline: float | None, expected_s: float) -> None:
+        self._waiting += 1
+        try:
+            while len(self._running) >= self.limit:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise InspectionBusy("server", self._retry_after(None, expected_s))
+                self._cond.wait(remaining)
+        finally:
+            self._waiting -= 1
+
+    def _release(self, token: object, user: Any) -> None:
+        with self._cond:
+            self._running.pop(token, None)
+            self._forget(user)
+            self._cond.notify_all()
+
+    def _forget(self, user: Any) -> None:
+        left = self._in_flight.get(user, 0) - 1
+        if left > 0:
+            self._in_flight[user] = left
+        else:
+            self._in_flight.pop(user, None)
+
+    def _retry_after(self, user: Any, expected_s: float) -> int:
+        """Seconds until the first of the relevant running inspections must have ended."""
+        ends = [end for owner, end in self._running.values() if user is None or owner == user]
+        wait = (min(ends) - time.monotonic()) if ends else expected_s
+        return max(1, math.ceil(min(wait, expected_s)))
+
+
+def server_threads() -> int | None:
+    """The worker thread count of the waitress server running this process (it names them
+    ``waitress-N``), or None outside waitress."""
+    count = sum(1 for t in threading.enumerate() if t.name.startswith("waitress-"))
+    return count or None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def inspection_limits(config: Any) -> tuple[int, int]:
+    """``(limit, per_user)`` from ``PORTAL_PDF_MAX_INSPECTIONS`` / ``_PER_USER``, or computed:
+    a third of the server's threads (``PORTAL_SERVER_THREADS``, else waitress's own count; 8
+    threads → 2), never more than the CPUs (each child burns one), and half of that per user."""
+    limit = config.get("PORTAL_PDF_MAX_INSPECTIONS")
+    if not limit:
+        threads = config.get("PORTAL_SERVER_THREADS") or server_threads()
+        if threads:
+            limit = max(1, min(int(threads) // 3, _cpus()))
+        else:
+            limit = DEFAULT_MAX_INSPECTIONS
+    limit = max(1, int(limit))
+    per_user = config.get("PORTAL_PDF_MAX_INSPECTIONS_PER_USER") or max(1, limit // 2)
+    return limit, max(1, min(int(per_user), limit))
+
+
+_POOL_LOCK = threading.Lock()
+
+
+def inspection_pool(app: Any) -> InspectionPool:
+    """The app's inspection pool (one per app and process), made from its config on first use."""
+    pool = app.extensions.get("pdf_inspections")
+    if pool is None:
+        with _POOL_LOCK:
+            pool = app.extensions.get("pdf_inspections")
+            if pool is None:
+                limit, per_user = inspection_limits(app.config)
+                wait_s = float(app.config.get("PORTAL_PDF_SLOT_WAIT_S", DEFAULT_SLOT_WAIT_S))
+                pool = InspectionPool(limit, per_user=per_user, wait_s=wait_s,
+                                      max_waiting=app.config.get("PORTAL_PDF_MAX_WAITING"))
+                app.extensions["pdf_inspections"] = pool
+                log.info("PDF inspections: %d at once, %d per user, wait %.1f s (per process)",
+                         pool.limit, pool.per_user, pool.wait_s)
+    return pool

@@ -5,32 +5,37 @@ Plain functions; views, the API, the bulk import and the demo all call these.
 from __future__ import annotations
 
 import math
+import os
 import re
+import secrets
+import socket
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
 from blinker import Namespace
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
 from portal.auth import policy
-from portal.db import vi_collate
+from portal.db import row_id, vi_collate
 from portal.documents import archive
 from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document, IndexOutbox
-from portal.documents.pdf import PdfRefused, inspect_pdf
+from portal.documents.pdf import InspectionBusy, PdfRefused, inspect_pdf, inspection_pool
 from portal.documents.reader import read_metadata
 from portal.documents.textlayer import assess_text_layer, convert_legacy
-from portal.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from portal.errors import Conflict, NotFound, ServiceError, ValidationFailed, control_message
 from portal.extensions import db
 from portal.org import services as org
 from portal.org.models import Bloc, Unit
-from portal.text import clean_text, fold, nfc, parse_date, today_local, utcnow, vi_sorted
+from portal.text import UnsafeText, check_plain_text, fold, nfc, parse_date, today_local, utcnow, vi_sorted
 
 # Search (and anything else derived) listens here; the archive never imports search (DESIGN §3).
 signals = Namespace()
@@ -50,6 +55,17 @@ class DocumentRefused(ServiceError):
         self.reason = reason
         if status:
             self.status = status
+
+
+class UploadBusy(DocumentRefused):
+    """Too many PDF inspections in flight (for this uploader, or on the server): try again later."""
+
+    status = 429
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message, reason="busy")
+        self.retry_after = retry_after
 
 
 class DuplicateDocument(Conflict):
@@ -91,9 +107,14 @@ def number_key(number: str | None) -> str | None:
     return re.sub(r"\s+", "", fold(number)) or None
 
 
+def strip_nul(text: str) -> str:
+    """Drop NUL characters, which a PDF's text layer or OCR may carry but PostgreSQL text cannot hold."""
+    return text.replace("\x00", "") if text and "\x00" in text else text
+
+
 def _detect(inspection) -> tuple[str, str, str, dict]:
     """Return (text, text_source, text_quality, detected metadata) for an inspected PDF."""
-    text = inspection.text
+    text = strip_nul(inspection.text)
     quality = assess_text_layer(text, inspection.page_count)
     warnings = list(inspection.warnings) + list(quality.reasons)
     if quality.status == "legacy_font":
@@ -137,6 +158,12 @@ def _signer_title(signer) -> str | None:
 
 # --- validation of metadata --------------------------------------------------------------------
 
+FIELD_LABELS = {"type": _l("Loại văn bản"), "report_kind": _l("Loại báo cáo"), "number": _l("Số, ký hiệu"),
+                "issue_date": _l("Ngày ban hành"), "year": _l("Năm"), "bloc": _l("Khối"), "unit": _l("Đơn vị"),
+                "issuer": _l("Cơ quan ban hành"), "signer": _l("Người ký"), "signer_title": _l("Chức vụ người ký"),
+                "title": _l("Trích yếu")}
+
+
 def _clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
     """Validate user-given metadata; return (clean values, errors). Only keys present are checked."""
     clean: dict = {}
@@ -145,7 +172,11 @@ def _clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
         if key not in data or (partial and data[key] is None and key not in ("report_kind", "bloc", "unit", "number", "issue_date")):
             continue
         raw = data[key]
-        value = clean_text(str(raw)) if raw is not None else ""
+        try:
+            value = check_plain_text(str(raw)) if raw is not None else ""
+        except UnsafeText as exc:
+            errors[key] = control_message(exc, str(FIELD_LABELS.get(key, key)))
+            continue
         if key == "type":
             value = _type_code(value)
             if value is None:
@@ -226,11 +257,7 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
         if existing is not None:
             raise DuplicateDocument(existing)
         try:
-            inspection = inspect_pdf(received.path, max_pages=int(cfg.get("PORTAL_PDF_MAX_PAGES", 2000)),
-                                     timeout_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)),
-                                     memory_mb=int(cfg.get("PORTAL_PDF_MEMORY_MB", 768)),
-                                     cpu_s=float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15)),
-                                     trust_roots_dir=_trust_dir(cfg))
+            inspection = _guarded_inspect(actor, received.path, cfg)
         except PdfRefused as exc:
             status = 415 if exc.code == "not_pdf" else 422
             raise DocumentRefused(f"{exc.message} " + _("Tệp chưa được lưu."), reason=exc.code, status=status) from None
@@ -272,10 +299,39 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             if existing is not None:
                 raise DuplicateDocument(existing) from None
         raise
+    received.release()  # committed: `check` may now judge the original by the database alone
     outbox_written.send(current_app._get_current_object())
     if document.ocr_status == "pending":
         _queue_ocr(document.id)
     return IngestResult(document, detected, list(detected.get("warnings") or []))
+
+
+def _guarded_inspect(actor, path: str, cfg):
+    """Inspect the PDF holding a slot of the process's inspection pool (see pdf.InspectionPool).
+
+    A request is refused at once (UploadBusy, 429) beyond its uploader's share or when the pool
+    stays full for a short wait, so hostile files can never hold every server thread; work
+    without a request (bulk import, demo, worker) waits for a slot instead.
+    """
+    timeout_s = float(cfg.get("PORTAL_PDF_TIMEOUT_S", 15))
+    in_request = has_request_context()
+    # Only waitress with channel_request_lookahead > 0 notices a client that went away.
+    gone = request.environ.get("waitress.client_disconnected") if in_request else None
+    try:
+        with inspection_pool(current_app).slot(getattr(actor, "id", None), expected_s=timeout_s, patient=not in_request):
+            return inspect_pdf(path, max_pages=int(cfg.get("PORTAL_PDF_MAX_PAGES", 2000)), timeout_s=timeout_s,
+                               memory_mb=int(cfg.get("PORTAL_PDF_MEMORY_MB", 768)), cpu_s=timeout_s,
+                               trust_roots_dir=_trust_dir(cfg),
+                               content_budget_mb=int(cfg.get("PORTAL_PDF_CONTENT_BUDGET_MB", 256)) or None,
+                               cancelled=gone)
+    except InspectionBusy as exc:
+        if exc.scope == "user":
+            message = _("Bạn đang có tệp PDF khác đang được kiểm tra; tệp này chưa được lưu. "
+                        "Vui lòng đợi khoảng %(n)s giây rồi tải lên lại.", n=exc.retry_after)
+        else:
+            message = _("Hệ thống đang bận kiểm tra các tệp PDF khác; tệp này chưa được lưu. "
+                        "Vui lòng đợi khoảng %(n)s giây rồi tải lên lại.", n=exc.retry_after)
+        raise UploadBusy(message, retry_after=exc.retry_after) from None
 
 
 def _trust_dir(cfg) -> str | None:
@@ -353,10 +409,9 @@ def _audit_view(document: Document) -> dict:
 
 def get_document(document_id, *, include_deleted: bool = False) -> Document:
     """Return a document (with bloc, unit, uploader), or raise NotFound."""
-    try:
-        document_id = int(document_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("Không tìm thấy văn bản.")) from None
+    document_id = row_id(document_id)
+    if document_id is None:
+        raise NotFound(_("Không tìm thấy văn bản."))
     document = db.session.scalar(
         sa.select(Document).where(Document.id == document_id)
         .options(joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by))
@@ -594,35 +649,148 @@ def original_file(document: Document) -> Path:
 
 
 # --- OCR ---------------------------------------------------------------------------------------
+#
+# ocr_status: pending (waiting for a worker) → running (a worker claimed it) → done | failed.
+# A worker claims a document with one conditional UPDATE (pending → running), so two workers never
+# read the same scan at once; `requeue_ocr` (periodic, and at worker start) puts back what was left
+# behind: pending documents no queued task will reach, running ones whose worker died, failed ones
+# with attempts left. The state of the attempts lives in `detected["ocr"]` (no schema change):
+# {attempts, token, worker, started_at, reason, detail, failed_at, facts}.
+
+# Failures worth trying again by themselves: the machine may be less busy, the worker restarted,
+# tesseract installed meanwhile. The others (damaged file, no page, nothing readable) need a person.
+OCR_RETRYABLE = ("timeout", "error", "interrupted", "unavailable")
+
+
+def ocr_state(document: Document) -> dict:
+    """The OCR attempt record of a document (empty before the first attempt)."""
+    return dict((document.detected or {}).get("ocr") or {})
+
+
+def ocr_limits() -> dict:
+    """Attempts and delays of the OCR queue, from the config (PORTAL_OCR_*)."""
+    cfg = current_app.config
+    return {
+        "max_attempts": int(cfg.get("PORTAL_OCR_MAX_ATTEMPTS", 3)),
+        # Longer than one OCR job may last (ocr_pdf stops itself at PORTAL_OCR_TIMEOUT_S), so a
+        # document still running after it has lost its worker.
+        "stale": timedelta(minutes=float(cfg.get("PORTAL_OCR_STALE_MINUTES", 30))),
+        "retry_after": timedelta(minutes=float(cfg.get("PORTAL_OCR_RETRY_MINUTES", 10))),
+        "timeout_s": float(cfg.get("PORTAL_OCR_TIMEOUT_S", 300)),
+        "max_pages": int(cfg.get("PORTAL_OCR_MAX_PAGES", 200)),
+    }
+
+
+def _with_ocr_state(document: Document, **changes) -> dict:
+    detected = dict(document.detected or {})
+    detected["ocr"] = {**ocr_state(document), **changes}
+    return detected
+
+
+def _set_ocr_status(document: Document, from_status: str, to_status: str, *, detected: dict,
+                    changed_before=None, commit: bool = True) -> bool:
+    """Move one document from one OCR status to another if nobody moved it first (a conditional UPDATE).
+
+    Not an ORM flush: the status is not metadata, so it neither bumps `version` (an edit form open
+    meanwhile stays valid) nor races with one.
+    """
+    stmt = sa.update(Document).where(Document.id == document.id, Document.ocr_status == from_status)
+    if changed_before is not None:
+        stmt = stmt.where(Document.updated_at < changed_before)
+    result = db.session.execute(stmt.values(ocr_status=to_status, detected=detected, updated_at=utcnow())
+                                .execution_options(synchronize_session=False))
+    if commit:
+        db.session.commit()
+    return result.rowcount == 1
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_gone(worker: str | None) -> bool:
+    """True when the worker that claimed a document was a process of this machine that no longer runs."""
+    host, _sep, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
 
 def apply_ocr(document_id: int) -> str:
-    """Read a scanned document's text by OCR and store it (run by the task queue)."""
+    """Read a scanned document's text by OCR and store it (run by the task queue); returns what happened."""
     from portal.documents.ocr import OcrFailed, ocr_pdf
 
     document = db.session.get(Document, document_id)
-    if document is None or document.ocr_status not in ("pending", "failed"):
+    if document is None or document.ocr_status != "pending":
+        return "skipped"  # done, or another worker has it
+    token = secrets.token_hex(8)
+    attempts = int(ocr_state(document).get("attempts") or 0) + 1
+    claim = _with_ocr_state(document, attempts=attempts, token=token, worker=_worker_id(),
+                            started_at=utcnow().isoformat(), reason=None, detail=None, failed_at=None)
+    if not _set_ocr_status(document, "pending", "running", detected=claim):
         return "skipped"
-    document.ocr_status = "running"
-    db.session.commit()
+    limits = ocr_limits()
     try:
-        result = ocr_pdf(original_file(document), max_pages=int(current_app.config.get("PORTAL_OCR_MAX_PAGES", 200)))
+        result = ocr_pdf(original_file(document), max_pages=limits["max_pages"], timeout_s=limits["timeout_s"])
     except (OcrFailed, NotFound) as exc:
-        document.ocr_status = "failed"
-        detected = dict(document.detected or {})
-        detected["warnings"] = list(detected.get("warnings") or []) + [str(getattr(exc, "message", exc))]
-        document.detected = detected
-        db.session.commit()
-        return "failed"
-    text = result.text
+        reason = getattr(exc, "reason", "missing_file")
+        return _ocr_failed(document_id, token, reason, str(getattr(exc, "message", exc)), getattr(exc, "detail", None))
+    except Exception as exc:  # noqa: BLE001  (any crash of the job is a failed attempt, not a document stuck "running")
+        current_app.logger.exception("OCR of document %s crashed", document_id)
+        db.session.rollback()
+        return _ocr_failed(document_id, token, "error", "Lỗi không mong đợi khi nhận dạng chữ.", repr(exc)[:300])
+    for _attempt in range(3):
+        try:
+            return _store_ocr_result(document_id, token, result)
+        except StaleDataError:
+            db.session.rollback()  # someone saved the metadata meanwhile: apply the result to their version
+    return _ocr_failed(document_id, token, "error", "Lỗi không mong đợi khi nhận dạng chữ.", "stale data")
+
+
+def _owned(document_id: int, token: str) -> Document | None:
+    """The document, fresh, if this attempt still holds it (a requeue may have handed it to another)."""
+    db.session.expire_all()
+    document = db.session.get(Document, document_id)
+    if document is None or document.ocr_status != "running" or ocr_state(document).get("token") != token:
+        current_app.logger.warning("OCR of document %s: result dropped, the document was handed over", document_id)
+        return None
+    return document
+
+
+def _ocr_failed(document_id: int, token: str, reason: str, message: str, detail: str | None) -> str:
+    document = _owned(document_id, token)
+    if document is None:
+        return "skipped"
+    detected = _with_ocr_state(document, reason=reason, detail=(detail or message)[:500], failed_at=utcnow().isoformat())
+    detected["warnings"] = list(detected.get("warnings") or []) + [message]
+    _set_ocr_status(document, "running", "failed", detected=detected)
+    current_app.logger.info("OCR of document %s failed (%s): %s", document_id, reason, detail or message)
+    return "failed"
+
+
+def _store_ocr_result(document_id: int, token: str, result) -> str:
+    document = _owned(document_id, token)
+    if document is None:
+        return "skipped"
+    state = {**ocr_state(document), "facts": {"failed_pages": result.failed_pages[:50],
+                                               "stopped_for_time": result.stopped_for_time,
+                                               "page_limit": result.page_limit, "pages_read": len(result.pages_text)}}
+    text = strip_nul(result.text)
     document.text = text
     document.text_source = "ocr" if text.strip() else "none"
     document.text_quality = assess_text_layer(text, document.page_count).status
     document.ocr_status = "done"
     meta = read_metadata(text) if text.strip() else None
+    detected = dict(document.detected or {})
     if meta is not None:
         detected = _metadata_dict(meta)
         detected["warnings"] = list(result.warnings) + list(meta.warnings)
-        document.detected = detected
         if not document.metadata_confirmed:
             # Nobody has confirmed the metadata yet: fill the gaps from what OCR could read.
             for key in ("number", "issuer", "signer", "signer_title", "title"):
@@ -634,11 +802,94 @@ def apply_ocr(document_id: int) -> str:
             if document.type == "OTHER" and detected.get("type"):
                 document.type = _type_code(detected["type"]) or "OTHER"
             _set_citations(document, detected.get("citations") or [])
+    detected["ocr"] = state
+    document.detected = detected
     _outbox(document.id, "index")
     audit.record(None, "ocr", "document", document.id, summary=f"Nhận dạng chữ (OCR) văn bản #{document.id}")
     db.session.commit()
     outbox_written.send(current_app._get_current_object())
     return "done"
+
+
+def retry_ocr(actor, document: Document) -> Document:
+    """Read a scan again from the start (the "Nhận dạng lại" button): attempts counted afresh."""
+    policy.require(actor, "document.ocr", document, year=document.year)
+    if not can_retry_ocr(document):
+        raise Conflict(_("Văn bản này đang chờ hoặc đang được nhận dạng chữ; không cần nhận dạng lại."),
+                       current={"ocr_status": document.ocr_status})
+    detected = _with_ocr_state(document, attempts=0, reason=None, detail=None, failed_at=None,
+                               requested_by=getattr(actor, "username", None))
+    if not _set_ocr_status(document, document.ocr_status, "pending", detected=detected, commit=False):
+        db.session.rollback()
+        raise Conflict(_("Trạng thái nhận dạng chữ vừa thay đổi; hãy tải lại trang."),
+                       current={"ocr_status": document.ocr_status})
+    audit.record(actor, "ocr_retry", "document", document.id, summary=f"Yêu cầu nhận dạng lại văn bản #{document.id}")
+    db.session.commit()
+    db.session.refresh(document)
+    _queue_ocr(document.id)
+    return document
+
+
+def can_retry_ocr(document: Document) -> bool:
+    """A failed OCR, or one that read no text at all, may be started again by hand."""
+    return document.ocr_status == "failed" or (document.ocr_status == "done" and document.text_source == "none")
+
+
+def requeue_ocr(*, at_start: bool = False) -> list[int]:
+    """Queue again the OCR of documents left behind; returns their ids.
+
+    Pending documents no queued task will reach (the worker was down, the queue lost), running ones
+    whose worker died (its process is gone, or it has run past the stale limit), failed ones whose
+    reason may pass with attempts left. At a worker's start a missing tesseract is tried again
+    whatever the attempts (it may just have been installed).
+    """
+    limits = ocr_limits()
+    now = utcnow()
+    queued = _queued_ocr_ids()
+    again: list[int] = []
+    documents = db.session.scalars(sa.select(Document).where(Document.ocr_status.in_(("pending", "running", "failed")))
+                                   .order_by(Document.id)).all()
+    for document in documents:
+        state = ocr_state(document)
+        attempts = int(state.get("attempts") or 0)
+        if document.ocr_status == "pending":
+            if document.id not in queued:
+                again.append(document.id)
+        elif document.ocr_status == "running":
+            cutoff = now if _worker_gone(state.get("worker")) else now - limits["stale"]
+            if attempts >= limits["max_attempts"]:
+                detected = _with_ocr_state(document, reason="interrupted", failed_at=now.isoformat(),
+                                           detail="the worker stopped during OCR")
+                _set_ocr_status(document, "running", "failed", detected=detected, changed_before=cutoff)
+            elif _set_ocr_status(document, "running", "pending", detected=_with_ocr_state(document, reason="interrupted"),
+                                 changed_before=cutoff):
+                again.append(document.id)
+        elif state.get("reason") in OCR_RETRYABLE:
+            fresh_start = at_start and state.get("reason") == "unavailable"
+            if (attempts < limits["max_attempts"] or fresh_start) and _set_ocr_status(
+                    document, "failed", "pending", detected=document.detected or {},
+                    changed_before=now if fresh_start else now - limits["retry_after"]):
+                again.append(document.id)
+    for document_id in again:
+        _queue_ocr(document_id)
+    if again:
+        current_app.logger.info("OCR queued again for %d document(s): %s", len(again), again[:20])
+    return again
+
+
+def _queued_ocr_ids() -> set[int]:
+    """Documents whose OCR task is already waiting in the queue (so it is not queued twice)."""
+    from portal.documents.tasks import ocr_document
+    from portal.tasks import huey
+
+    if huey.immediate:
+        return set()
+    name = huey._registry.task_to_string(ocr_document.task_class)
+    ids = set()
+    for task in list(huey.pending()) + list(huey.scheduled()):
+        if huey._registry.task_to_string(type(task)) == name and task.args:
+            ids.add(task.args[0])
+    return ids
 
 
 # --- JSON --------------------------------------------------------------------------------------
