@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from portal.auth import services as auth_services
 from portal.documents import archive
 from portal.documents import ocr as ocr_module
-from portal.documents import services as docs
+from portal.documents import ocr_jobs
 from portal.documents.models import Document
 from portal.documents.ocr import OcrFailed, OcrResult
 from portal.errors import Conflict, Forbidden
@@ -82,13 +82,13 @@ def ctx_org(app, org_data):
 def test_a_pending_scan_is_read_once(ctx_org, fake_ocr):
     app = ctx_org
     document_id = scan(app)
-    assert docs.apply_ocr(document_id) == "done"
-    assert docs.apply_ocr(document_id) == "skipped"  # a second task for the same document does nothing
+    assert ocr_jobs.apply_ocr(document_id) == "done"
+    assert ocr_jobs.apply_ocr(document_id) == "skipped"  # a second task for the same document does nothing
     document = load(app, document_id)
     assert (document.ocr_status, document.text_source, fake_ocr.calls) == ("done", "ocr", 1)
     assert "Mường Khương" in document.text
-    assert docs.ocr_state(document)["attempts"] == 1
-    assert docs.ocr_state(document)["facts"]["failed_pages"] == [3]
+    assert ocr_jobs.ocr_state(document)["attempts"] == 1
+    assert ocr_jobs.ocr_state(document)["facts"]["failed_pages"] == [3]
 
 
 def test_claiming_a_scan_leaves_its_version_so_an_open_edit_form_still_saves(ctx_org, monkeypatch):
@@ -103,14 +103,14 @@ def test_claiming_a_scan_leaves_its_version_so_an_open_edit_form_still_saves(ctx
         return OcrResult(pages_text=["Báo cáo"], page_count=1)
 
     monkeypatch.setattr(ocr_module, "ocr_pdf", read)
-    docs.apply_ocr(document_id)
+    ocr_jobs.apply_ocr(document_id)
     assert seen == [("running", version)]
 
 
 def test_a_document_claimed_by_another_worker_is_skipped(ctx_org, fake_ocr):
     app = ctx_org
     document_id = scan(app, status="running", ocr={"attempts": 1, "token": "other", "worker": "elsewhere:1"})
-    assert docs.apply_ocr(document_id) == "skipped"
+    assert ocr_jobs.apply_ocr(document_id) == "skipped"
     assert fake_ocr.calls == 0 and load(app, document_id).ocr_status == "running"
 
 
@@ -118,9 +118,9 @@ def test_the_claim_is_a_conditional_update(ctx_org, fake_ocr):
     app = ctx_org
     document_id = scan(app)
     first, second = load(app, document_id), load(app, document_id)
-    assert docs._set_ocr_status(first, "pending", "running", detected={"ocr": {"token": "a"}})
-    assert not docs._set_ocr_status(second, "pending", "running", detected={"ocr": {"token": "b"}})
-    assert docs.ocr_state(load(app, document_id))["token"] == "a"
+    assert ocr_jobs._set_ocr_status(first, "pending", "running", detected={"ocr": {"token": "a"}})
+    assert not ocr_jobs._set_ocr_status(second, "pending", "running", detected={"ocr": {"token": "b"}})
+    assert ocr_jobs.ocr_state(load(app, document_id))["token"] == "a"
 
 
 def test_a_result_is_dropped_when_the_document_was_handed_to_another_worker(ctx_org, fake_ocr, monkeypatch):
@@ -130,11 +130,11 @@ def test_a_result_is_dropped_when_the_document_was_handed_to_another_worker(ctx_
     def handed_over(path, **kw):
         # While this worker reads, a requeue gives the document to another one (new token).
         document = load(app, document_id)
-        docs._set_ocr_status(document, "running", "running", detected=docs._with_ocr_state(document, token="new"))
+        ocr_jobs._set_ocr_status(document, "running", "running", detected=ocr_jobs._with_ocr_state(document, token="new"))
         return OcrResult(pages_text=["x"], page_count=1)
 
     monkeypatch.setattr(ocr_module, "ocr_pdf", handed_over)
-    assert docs.apply_ocr(document_id) == "skipped"
+    assert ocr_jobs.apply_ocr(document_id) == "skipped"
     document = load(app, document_id)
     assert document.ocr_status == "running" and document.text_source == "none"
 
@@ -144,17 +144,17 @@ def test_a_failure_keeps_its_reason(ctx_org, fake_ocr, reason):
     app = ctx_org
     fake_ocr.fail = OcrFailed("thông báo", reason=reason)
     document_id = scan(app)
-    assert docs.apply_ocr(document_id) == "failed"
+    assert ocr_jobs.apply_ocr(document_id) == "failed"
     document = load(app, document_id)
-    assert document.ocr_status == "failed" and docs.ocr_state(document)["reason"] == reason
+    assert document.ocr_status == "failed" and ocr_jobs.ocr_state(document)["reason"] == reason
 
 
 def test_tesseract_missing_is_reason_unavailable(ctx_org, monkeypatch):
     app = ctx_org
     monkeypatch.setattr(ocr_module, "ocr_available", lambda lang="vie": False)
     document_id = scan(app)
-    assert docs.apply_ocr(document_id) == "failed"
-    assert docs.ocr_state(load(app, document_id))["reason"] == "unavailable"
+    assert ocr_jobs.apply_ocr(document_id) == "failed"
+    assert ocr_jobs.ocr_state(load(app, document_id))["reason"] == "unavailable"
 
 
 def test_a_crash_of_the_job_is_a_failed_attempt_not_a_document_running_forever(ctx_org, monkeypatch):
@@ -165,8 +165,8 @@ def test_a_crash_of_the_job_is_a_failed_attempt_not_a_document_running_forever(c
 
     monkeypatch.setattr(ocr_module, "ocr_pdf", crash)
     document_id = scan(app)
-    assert docs.apply_ocr(document_id) == "failed"
-    assert docs.ocr_state(load(app, document_id))["reason"] == "error"
+    assert ocr_jobs.apply_ocr(document_id) == "failed"
+    assert ocr_jobs.ocr_state(load(app, document_id))["reason"] == "error"
 
 
 # --- the requeue -------------------------------------------------------------------------------
@@ -182,30 +182,30 @@ def test_requeue_picks_up_what_was_left_behind_and_nothing_else(ctx_org, fake_oc
     hopeless = scan(app, status="failed", changed_ago=old, ocr={"attempts": 1, "reason": "no_text"}, n=6)
     spent = scan(app, status="failed", changed_ago=old, ocr={"attempts": 3, "reason": "timeout"}, n=7)
     died_spent = scan(app, status="running", changed_ago=old, ocr={"attempts": 3, "token": "t", "worker": "x:1"}, n=8)
-    assert sorted(docs.requeue_ocr()) == sorted([pending, stale, retry])
+    assert sorted(ocr_jobs.requeue_ocr()) == sorted([pending, stale, retry])
     statuses = {i: load(app, i).ocr_status for i in (pending, stale, busy, retry, too_soon, hopeless, spent, died_spent)}
     assert statuses == {pending: "done", stale: "done", busy: "running", retry: "done", too_soon: "failed",
                         hopeless: "failed", spent: "failed", died_spent: "failed"}
-    assert docs.ocr_state(load(app, stale))["attempts"] == 2
-    assert docs.ocr_state(load(app, died_spent))["reason"] == "interrupted"
+    assert ocr_jobs.ocr_state(load(app, stale))["attempts"] == 2
+    assert ocr_jobs.ocr_state(load(app, died_spent))["reason"] == "interrupted"
 
 
 def test_a_document_whose_worker_process_died_is_requeued_at_once(ctx_org, fake_ocr):
     app = ctx_org
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    worker = f"{docs.socket.gethostname()}:{dead.pid}"
+    worker = f"{ocr_jobs.socket.gethostname()}:{dead.pid}"
     document_id = scan(app, status="running", changed_ago=timedelta(seconds=5),
                         ocr={"attempts": 1, "token": "t", "worker": worker})
-    assert docs.requeue_ocr() == [document_id]
+    assert ocr_jobs.requeue_ocr() == [document_id]
     assert load(app, document_id).ocr_status == "done"
 
 
 def test_a_missing_tesseract_is_tried_again_at_worker_start_whatever_the_attempts(ctx_org, fake_ocr):
     app = ctx_org
     document_id = scan(app, status="failed", changed_ago=timedelta(seconds=5), ocr={"attempts": 3, "reason": "unavailable"})
-    assert docs.requeue_ocr() == []
-    assert docs.requeue_ocr(at_start=True) == [document_id]
+    assert ocr_jobs.requeue_ocr() == []
+    assert ocr_jobs.requeue_ocr(at_start=True) == [document_id]
     assert load(app, document_id).ocr_status == "done"
 
 
@@ -220,9 +220,9 @@ def test_requeue_does_not_queue_twice_what_waits_in_the_queue(ctx_org, fake_ocr)
     try:
         huey.flush()
         ocr_document(document_id)
-        assert docs.requeue_ocr() == []
+        assert ocr_jobs.requeue_ocr() == []
         huey.flush()
-        assert docs.requeue_ocr() == [document_id]
+        assert ocr_jobs.requeue_ocr() == [document_id]
         assert huey.pending_count() == 1
     finally:
         huey.flush()
@@ -236,14 +236,14 @@ def test_retry_is_for_the_uploader_and_those_who_file_it(ctx_org, fake_ocr):
     app = ctx_org
     document_id = scan(app, status="failed", unit="U4", uploaded_by="off1", ocr={"attempts": 3, "reason": "no_text"})
     with pytest.raises(Forbidden):
-        docs.retry_ocr(auth_services.get_user("viewer"), load(app, document_id))
+        ocr_jobs.retry_ocr(auth_services.get_user("viewer"), load(app, document_id))
     with pytest.raises(Forbidden):
-        docs.retry_ocr(auth_services.get_user("off2"), load(app, document_id))
-    docs.retry_ocr(auth_services.get_user("off1"), load(app, document_id))  # the uploader; tasks run inline in tests
+        ocr_jobs.retry_ocr(auth_services.get_user("off2"), load(app, document_id))
+    ocr_jobs.retry_ocr(auth_services.get_user("off1"), load(app, document_id))  # the uploader; tasks run inline in tests
     document = load(app, document_id)
-    assert document.ocr_status == "done" and docs.ocr_state(document)["attempts"] == 1
+    assert document.ocr_status == "done" and ocr_jobs.ocr_state(document)["attempts"] == 1
     with pytest.raises(Conflict):
-        docs.retry_ocr(auth_services.get_user("admin"), document)  # read already
+        ocr_jobs.retry_ocr(auth_services.get_user("admin"), document)  # read already
 
 
 # --- the document page -------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_the_page_says_waiting_running_or_why_it_failed(app, org_data, client):
 def test_the_page_tells_the_pages_ocr_could_not_read(app, org_data, client, fake_ocr):
     document_id = scan(app)
     with app.app_context():
-        docs.apply_ocr(document_id)
+        ocr_jobs.apply_ocr(document_id)
     login(client, "admin")
     page = client.get(f"/documents/{document_id}").text
     assert "Nhận dạng từ bản quét" in page and "trang 3" in page

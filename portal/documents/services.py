@@ -5,12 +5,9 @@ Plain functions; views, the API, the bulk import and the demo all call these.
 from __future__ import annotations
 
 import math
-import os
 import re
-import secrets
-import socket
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,7 +18,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
 from portal.auth import policy
@@ -124,12 +120,12 @@ def _detect(inspection) -> tuple[str, str, str, dict]:
             warnings.append(_("Đã chuyển văn bản từ bảng mã cũ (TCVN3/VNI) sang Unicode."))
     source = "text" if inspection.has_text_layer else "none"
     meta = read_metadata(text) if text.strip() else None
-    detected = _metadata_dict(meta) if meta else {}
+    detected = metadata_dict(meta) if meta else {}
     detected["warnings"] = warnings + (list(meta.warnings) if meta else [])
     return text, source, quality.status, detected
 
 
-def _metadata_dict(meta) -> dict:
+def metadata_dict(meta) -> dict:
     signer = meta.main_signer
     return {
         "type": meta.type, "report_kind": meta.report_kind, "number": meta.number,
@@ -178,7 +174,7 @@ def _clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
             errors[key] = control_message(exc, str(FIELD_LABELS.get(key, key)))
             continue
         if key == "type":
-            value = _type_code(value)
+            value = type_code(value)
             if value is None:
                 errors["type"] = _("Loại văn bản không hợp lệ.")
             else:
@@ -221,7 +217,7 @@ def _clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
     return clean, errors
 
 
-def _type_code(value: str) -> str | None:
+def type_code(value: str) -> str | None:
     if not value:
         return "OTHER"
     folded = {fold(code): code for code in DOCUMENT_TYPES}
@@ -278,9 +274,9 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             uploaded_by_id=getattr(actor, "id", None),
         )
         db.session.add(document)
-        _set_citations(document, detected.get("citations") or [])
+        set_citations(document, detected.get("citations") or [])
         db.session.flush()
-        _outbox(document.id, "index")
+        record_index_update(document.id, "index")
         audit.record(actor, "upload", "document", document.id, after=_audit_view(document),
                      summary=f"Tải lên văn bản {document.number or document.original_name}")
         placed_here = not archive.original_path(root, received.sha256).exists()
@@ -302,7 +298,7 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
     received.release()  # committed: `check` may now judge the original by the database alone
     outbox_written.send(current_app._get_current_object())
     if document.ocr_status == "pending":
-        _queue_ocr(document.id)
+        queue_ocr(document.id)
     return IngestResult(document, detected, list(detected.get("warnings") or []))
 
 
@@ -343,7 +339,7 @@ def _trust_dir(cfg) -> str | None:
 def _merge(actor, clean: dict, detected: dict) -> dict:
     """Combine what the uploader said with what the reader found (the uploader wins)."""
     values = {}
-    values["type"] = clean.get("type") or _type_code(detected.get("type") or "") or "OTHER"
+    values["type"] = clean.get("type") or type_code(detected.get("type") or "") or "OTHER"
     values["report_kind"] = clean.get("report_kind", detected.get("report_kind") if values["type"] == "BC" else None)
     if values["type"] != "BC":
         values["report_kind"] = None
@@ -373,7 +369,7 @@ def _safe_name(name: str | None) -> str:
     return name[:255]
 
 
-def _set_citations(document: Document, numbers: list[str]) -> None:
+def set_citations(document: Document, numbers: list[str]) -> None:
     own = document.number_key
     seen = set()
     document.citations.clear()
@@ -385,11 +381,11 @@ def _set_citations(document: Document, numbers: list[str]) -> None:
         document.citations.append(Citation(number=number[:80], number_key=key[:80], position=position))
 
 
-def _outbox(document_id: int, action: str) -> None:
+def record_index_update(document_id: int, action: str) -> None:
     db.session.add(IndexOutbox(document_id=document_id, action=action))
 
 
-def _queue_ocr(document_id: int) -> None:
+def queue_ocr(document_id: int) -> None:
     from portal.documents.tasks import ocr_document
 
     ocr_document(document_id)
@@ -578,7 +574,7 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
     document.metadata_confirmed = True
     after = _audit_view(document)
     if before != after:
-        _outbox(document.id, "index")
+        record_index_update(document.id, "index")
         audit.record(actor, "update", "document", document.id, before=before, after=after,
                      summary=f"Sửa thông tin văn bản {document.number or document.original_name}")
     db.session.commit()
@@ -603,7 +599,7 @@ def delete(actor, document: Document) -> Document:
         return document
     document.deleted_at = utcnow()
     document.deleted_by_id = getattr(actor, "id", None)
-    _outbox(document.id, "remove")
+    record_index_update(document.id, "remove")
     audit.record(actor, "delete", "document", document.id, before=_audit_view(document),
                  summary=f"Chuyển vào thùng rác văn bản {document.number or document.original_name}")
     db.session.commit()
@@ -617,7 +613,7 @@ def restore(actor, document: Document) -> Document:
         return document
     document.deleted_at = None
     document.deleted_by_id = None
-    _outbox(document.id, "index")
+    record_index_update(document.id, "index")
     audit.record(actor, "restore", "document", document.id, after=_audit_view(document),
                  summary=f"Khôi phục văn bản {document.number or document.original_name}")
     db.session.commit()
@@ -633,7 +629,7 @@ def purge(actor, document: Document) -> None:
     snapshot = _audit_view(document) | {"original_name": document.original_name, "size": document.size}
     document_id, sha = document.id, document.sha256
     db.session.delete(document)
-    _outbox(document_id, "remove")
+    record_index_update(document_id, "remove")
     audit.record(actor, "purge", "document", document_id, before=snapshot, summary=f"Xóa vĩnh viễn văn bản #{document_id}")
     db.session.commit()
     archive.remove_original(root, sha)
@@ -646,250 +642,6 @@ def original_file(document: Document) -> Path:
     if not path.is_file():
         raise NotFound(_("Không tìm thấy tệp gốc của văn bản #%(id)s trong kho lưu trữ.", id=document.id))
     return path
-
-
-# --- OCR ---------------------------------------------------------------------------------------
-#
-# ocr_status: pending (waiting for a worker) → running (a worker claimed it) → done | failed.
-# A worker claims a document with one conditional UPDATE (pending → running), so two workers never
-# read the same scan at once; `requeue_ocr` (periodic, and at worker start) puts back what was left
-# behind: pending documents no queued task will reach, running ones whose worker died, failed ones
-# with attempts left. The state of the attempts lives in `detected["ocr"]` (no schema change):
-# {attempts, token, worker, started_at, reason, detail, failed_at, facts}.
-
-# Failures worth trying again by themselves: the machine may be less busy, the worker restarted,
-# tesseract installed meanwhile. The others (damaged file, no page, nothing readable) need a person.
-OCR_RETRYABLE = ("timeout", "error", "interrupted", "unavailable")
-
-
-def ocr_state(document: Document) -> dict:
-    """The OCR attempt record of a document (empty before the first attempt)."""
-    return dict((document.detected or {}).get("ocr") or {})
-
-
-def ocr_limits() -> dict:
-    """Attempts and delays of the OCR queue, from the config (PORTAL_OCR_*)."""
-    cfg = current_app.config
-    return {
-        "max_attempts": int(cfg.get("PORTAL_OCR_MAX_ATTEMPTS", 3)),
-        # Longer than one OCR job may last (ocr_pdf stops itself at PORTAL_OCR_TIMEOUT_S), so a
-        # document still running after it has lost its worker.
-        "stale": timedelta(minutes=float(cfg.get("PORTAL_OCR_STALE_MINUTES", 30))),
-        "retry_after": timedelta(minutes=float(cfg.get("PORTAL_OCR_RETRY_MINUTES", 10))),
-        "timeout_s": float(cfg.get("PORTAL_OCR_TIMEOUT_S", 300)),
-        "max_pages": int(cfg.get("PORTAL_OCR_MAX_PAGES", 200)),
-    }
-
-
-def _with_ocr_state(document: Document, **changes) -> dict:
-    detected = dict(document.detected or {})
-    detected["ocr"] = {**ocr_state(document), **changes}
-    return detected
-
-
-def _set_ocr_status(document: Document, from_status: str, to_status: str, *, detected: dict,
-                    changed_before=None, commit: bool = True) -> bool:
-    """Move one document from one OCR status to another if nobody moved it first (a conditional UPDATE).
-
-    Not an ORM flush: the status is not metadata, so it neither bumps `version` (an edit form open
-    meanwhile stays valid) nor races with one.
-    """
-    stmt = sa.update(Document).where(Document.id == document.id, Document.ocr_status == from_status)
-    if changed_before is not None:
-        stmt = stmt.where(Document.updated_at < changed_before)
-    result = db.session.execute(stmt.values(ocr_status=to_status, detected=detected, updated_at=utcnow())
-                                .execution_options(synchronize_session=False))
-    if commit:
-        db.session.commit()
-    return result.rowcount == 1
-
-
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _worker_gone(worker: str | None) -> bool:
-    """True when the worker that claimed a document was a process of this machine that no longer runs."""
-    host, _sep, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def apply_ocr(document_id: int) -> str:
-    """Read a scanned document's text by OCR and store it (run by the task queue); returns what happened."""
-    from portal.documents.ocr import OcrFailed, ocr_pdf
-
-    document = db.session.get(Document, document_id)
-    if document is None or document.ocr_status != "pending":
-        return "skipped"  # done, or another worker has it
-    token = secrets.token_hex(8)
-    attempts = int(ocr_state(document).get("attempts") or 0) + 1
-    claim = _with_ocr_state(document, attempts=attempts, token=token, worker=_worker_id(),
-                            started_at=utcnow().isoformat(), reason=None, detail=None, failed_at=None)
-    if not _set_ocr_status(document, "pending", "running", detected=claim):
-        return "skipped"
-    limits = ocr_limits()
-    try:
-        result = ocr_pdf(original_file(document), max_pages=limits["max_pages"], timeout_s=limits["timeout_s"])
-    except (OcrFailed, NotFound) as exc:
-        reason = getattr(exc, "reason", "missing_file")
-        return _ocr_failed(document_id, token, reason, str(getattr(exc, "message", exc)), getattr(exc, "detail", None))
-    except Exception as exc:  # noqa: BLE001  (any crash of the job is a failed attempt, not a document stuck "running")
-        current_app.logger.exception("OCR of document %s crashed", document_id)
-        db.session.rollback()
-        return _ocr_failed(document_id, token, "error", "Lỗi không mong đợi khi nhận dạng chữ.", repr(exc)[:300])
-    for _attempt in range(3):
-        try:
-            return _store_ocr_result(document_id, token, result)
-        except StaleDataError:
-            db.session.rollback()  # someone saved the metadata meanwhile: apply the result to their version
-    return _ocr_failed(document_id, token, "error", "Lỗi không mong đợi khi nhận dạng chữ.", "stale data")
-
-
-def _owned(document_id: int, token: str) -> Document | None:
-    """The document, fresh, if this attempt still holds it (a requeue may have handed it to another)."""
-    db.session.expire_all()
-    document = db.session.get(Document, document_id)
-    if document is None or document.ocr_status != "running" or ocr_state(document).get("token") != token:
-        current_app.logger.warning("OCR of document %s: result dropped, the document was handed over", document_id)
-        return None
-    return document
-
-
-def _ocr_failed(document_id: int, token: str, reason: str, message: str, detail: str | None) -> str:
-    document = _owned(document_id, token)
-    if document is None:
-        return "skipped"
-    detected = _with_ocr_state(document, reason=reason, detail=(detail or message)[:500], failed_at=utcnow().isoformat())
-    detected["warnings"] = list(detected.get("warnings") or []) + [message]
-    _set_ocr_status(document, "running", "failed", detected=detected)
-    current_app.logger.info("OCR of document %s failed (%s): %s", document_id, reason, detail or message)
-    return "failed"
-
-
-def _store_ocr_result(document_id: int, token: str, result) -> str:
-    document = _owned(document_id, token)
-    if document is None:
-        return "skipped"
-    state = {**ocr_state(document), "facts": {"failed_pages": result.failed_pages[:50],
-                                               "stopped_for_time": result.stopped_for_time,
-                                               "page_limit": result.page_limit, "pages_read": len(result.pages_text)}}
-    text = strip_nul(result.text)
-    document.text = text
-    document.text_source = "ocr" if text.strip() else "none"
-    document.text_quality = assess_text_layer(text, document.page_count).status
-    document.ocr_status = "done"
-    meta = read_metadata(text) if text.strip() else None
-    detected = dict(document.detected or {})
-    if meta is not None:
-        detected = _metadata_dict(meta)
-        detected["warnings"] = list(result.warnings) + list(meta.warnings)
-        if not document.metadata_confirmed:
-            # Nobody has confirmed the metadata yet: fill the gaps from what OCR could read.
-            for key in ("number", "issuer", "signer", "signer_title", "title"):
-                if not getattr(document, key) and detected.get(key):
-                    setattr(document, key, detected[key])
-            document.number_key = number_key(document.number)
-            if document.issue_date is None and detected.get("issue_date"):
-                document.issue_date = date.fromisoformat(detected["issue_date"])
-            if document.type == "OTHER" and detected.get("type"):
-                document.type = _type_code(detected["type"]) or "OTHER"
-            _set_citations(document, detected.get("citations") or [])
-    detected["ocr"] = state
-    document.detected = detected
-    _outbox(document.id, "index")
-    audit.record(None, "ocr", "document", document.id, summary=f"Nhận dạng chữ (OCR) văn bản #{document.id}")
-    db.session.commit()
-    outbox_written.send(current_app._get_current_object())
-    return "done"
-
-
-def retry_ocr(actor, document: Document) -> Document:
-    """Read a scan again from the start (the "Nhận dạng lại" button): attempts counted afresh."""
-    policy.require(actor, "document.ocr", document, year=document.year)
-    if not can_retry_ocr(document):
-        raise Conflict(_("Văn bản này đang chờ hoặc đang được nhận dạng chữ; không cần nhận dạng lại."),
-                       current={"ocr_status": document.ocr_status})
-    detected = _with_ocr_state(document, attempts=0, reason=None, detail=None, failed_at=None,
-                               requested_by=getattr(actor, "username", None))
-    if not _set_ocr_status(document, document.ocr_status, "pending", detected=detected, commit=False):
-        db.session.rollback()
-        raise Conflict(_("Trạng thái nhận dạng chữ vừa thay đổi; hãy tải lại trang."),
-                       current={"ocr_status": document.ocr_status})
-    audit.record(actor, "ocr_retry", "document", document.id, summary=f"Yêu cầu nhận dạng lại văn bản #{document.id}")
-    db.session.commit()
-    db.session.refresh(document)
-    _queue_ocr(document.id)
-    return document
-
-
-def can_retry_ocr(document: Document) -> bool:
-    """A failed OCR, or one that read no text at all, may be started again by hand."""
-    return document.ocr_status == "failed" or (document.ocr_status == "done" and document.text_source == "none")
-
-
-def requeue_ocr(*, at_start: bool = False) -> list[int]:
-    """Queue again the OCR of documents left behind; returns their ids.
-
-    Pending documents no queued task will reach (the worker was down, the queue lost), running ones
-    whose worker died (its process is gone, or it has run past the stale limit), failed ones whose
-    reason may pass with attempts left. At a worker's start a missing tesseract is tried again
-    whatever the attempts (it may just have been installed).
-    """
-    limits = ocr_limits()
-    now = utcnow()
-    queued = _queued_ocr_ids()
-    again: list[int] = []
-    documents = db.session.scalars(sa.select(Document).where(Document.ocr_status.in_(("pending", "running", "failed")))
-                                   .order_by(Document.id)).all()
-    for document in documents:
-        state = ocr_state(document)
-        attempts = int(state.get("attempts") or 0)
-        if document.ocr_status == "pending":
-            if document.id not in queued:
-                again.append(document.id)
-        elif document.ocr_status == "running":
-            cutoff = now if _worker_gone(state.get("worker")) else now - limits["stale"]
-            if attempts >= limits["max_attempts"]:
-                detected = _with_ocr_state(document, reason="interrupted", failed_at=now.isoformat(),
-                                           detail="the worker stopped during OCR")
-                _set_ocr_status(document, "running", "failed", detected=detected, changed_before=cutoff)
-            elif _set_ocr_status(document, "running", "pending", detected=_with_ocr_state(document, reason="interrupted"),
-                                 changed_before=cutoff):
-                again.append(document.id)
-        elif state.get("reason") in OCR_RETRYABLE:
-            fresh_start = at_start and state.get("reason") == "unavailable"
-            if (attempts < limits["max_attempts"] or fresh_start) and _set_ocr_status(
-                    document, "failed", "pending", detected=document.detected or {},
-                    changed_before=now if fresh_start else now - limits["retry_after"]):
-                again.append(document.id)
-    for document_id in again:
-        _queue_ocr(document_id)
-    if again:
-        current_app.logger.info("OCR queued again for %d document(s): %s", len(again), again[:20])
-    return again
-
-
-def _queued_ocr_ids() -> set[int]:
-    """Documents whose OCR task is already waiting in the queue (so it is not queued twice)."""
-    from portal.documents.tasks import ocr_document
-    from portal.tasks import huey
-
-    if huey.immediate:
-        return set()
-    name = huey._registry.task_to_string(ocr_document.task_class)
-    ids = set()
-    for task in list(huey.pending()) + list(huey.scheduled()):
-        if huey._registry.task_to_string(type(task)) == name and task.args:
-            ids.add(task.args[0])
-    return ids
 
 
 # --- JSON --------------------------------------------------------------------------------------

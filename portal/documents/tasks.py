@@ -10,7 +10,7 @@ _requeued_at_start = False
 @huey.task()
 def ocr_document(document_id: int) -> str:
     """Read a scanned document by OCR (tesseract, Vietnamese) and store its text."""
-    from portal.documents.services import apply_ocr
+    from portal.documents.ocr_jobs import apply_ocr
 
     with app_context():
         return apply_ocr(document_id)
@@ -25,7 +25,7 @@ def _requeue_due(moment) -> bool:
 @huey.periodic_task(_requeue_due)
 def requeue_ocr() -> int:
     """Queue again the OCR of documents left pending, stuck running or failed with attempts left."""
-    from portal.documents.services import requeue_ocr as requeue
+    from portal.documents.ocr_jobs import requeue_ocr as requeue
 
     with app_context():
         return len(requeue())
@@ -40,7 +40,7 @@ def requeue_ocr_at_start() -> None:
         if _requeued_at_start:
             return
         _requeued_at_start = True
-    from portal.documents.services import requeue_ocr as requeue
+    from portal.documents.ocr_jobs import requeue_ocr as requeue
 
     with app_context():
         requeue(at_start=True)

@@ -11,6 +11,7 @@ from jinja2_fragments.flask import render_block
 
 from portal.auth import policy
 from portal.auth.forms import EmptyForm
+from portal.documents import ocr_jobs
 from portal.documents import services as docs
 from portal.documents.forms import MetadataForm, UploadForm
 from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS
@@ -140,7 +141,7 @@ def retry_ocr(document_id):
     """Read a scan's text again ("Nhận dạng lại") after a failure."""
     document = docs.get_document_for(current_user, document_id)
     try:
-        docs.retry_ocr(current_user, document)
+        ocr_jobs.retry_ocr(current_user, document)
     except Conflict as exc:
         if not htmx:
             flash(exc.message, "warning")
@@ -179,8 +180,8 @@ def _ocr_reasons() -> dict[str, tuple[str, str]]:
 
 def ocr_view(document) -> dict:
     """What the page says about a document's OCR: waiting, running, done (with its gaps) or failed (why, what to do)."""
-    state = docs.ocr_state(document)
-    limits = docs.ocr_limits()
+    state = ocr_jobs.ocr_state(document)
+    limits = ocr_jobs.ocr_limits()
     attempts = int(state.get("attempts") or 0)
     reason = state.get("reason")
     why, advice = _ocr_reasons().get(reason, (None, None)) if reason else (None, None)
@@ -202,12 +203,12 @@ def ocr_view(document) -> dict:
     return {
         "status": document.ocr_status, "attempts": attempts, "max_attempts": limits["max_attempts"],
         "reason": reason, "why": why, "advice": advice, "notes": notes,
-        "will_retry": document.ocr_status == "failed" and reason in docs.OCR_RETRYABLE
+        "will_retry": document.ocr_status == "failed" and reason in ocr_jobs.OCR_RETRYABLE
         and attempts < limits["max_attempts"],
         # Waiting much longer than one job lasts: most likely no worker runs.
         "waiting_long": document.ocr_status == "pending" and waited is not None
         and waited.total_seconds() > max(600, 2 * limits["timeout_s"]),
-        "can_retry": docs.can_retry_ocr(document)
+        "can_retry": ocr_jobs.can_retry_ocr(document)
         and policy.can(current_user, "document.ocr", document, year=document.year),
     }
 
