@@ -24,11 +24,7 @@ def app(tmp_path):
 
     app = make_app(tmp_path)
     Org(app)
-    yield app
-    with app.app_context():
-        search.close_engines()
-        db.session.remove()
-        db.engine.dispose()
+    return app  # conftest closes its engines and connections after the test
 
 
 @pytest.fixture

@@ -23,11 +23,7 @@ def engine_app(request, tmp_path, database_url):
 
     app = make_app(tmp_path, PORTAL_SEARCH_ENGINE=request.param, DATABASE_URL=database_url)
     Org(app)
-    yield app
-    with app.app_context():
-        search.close_engines()
-        db.session.remove()
-        db.engine.dispose()
+    return app  # conftest closes its engines and connections after the test
 
 
 def upload(text, name="vb.pdf", **fields):
