@@ -24,6 +24,12 @@ def row_id(value) -> int | None:
     return value
 
 
+def get_by_id(model, value, **options):
+    """The `model` row whose id is `value`, or None when there is none or `value` can name no row (see row_id)."""
+    ident = row_id(value)
+    return db.session.get(model, ident, **options) if ident is not None else None
+
+
 def vi_collate(column):
     """Order a text column the Vietnamese way in the database (SQLite: our `vi` collation; PostgreSQL: ICU)."""
     dialect = db.engine.dialect.name

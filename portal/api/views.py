@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from portal.api.openapi import openapi_spec
 from portal.auth import policy
 from portal.auth import services as auth
-from portal.errors import ServiceError, UnsupportedMediaType, json_error
+from portal.errors import ServiceError, json_error
 from portal.org import services as org
 from portal.web import int_arg
 
@@ -40,9 +40,8 @@ def csrf_failed(exc):
 
 def json_body():
     """Return the request's JSON, or raise 415/400 with a Vietnamese message."""
-    if not request.is_json:
-        raise UnsupportedMediaType(_("Cần gửi dữ liệu JSON (Content-Type: application/json)."))
-    # Not silent: PortalRequest turns a body too large, too deep or unreadable into a Vietnamese 413/400.
+    # Not silent: PortalRequest turns a body that is not JSON, too large, too deep or unreadable into
+    # a Vietnamese 415/413/400.
     data = request.get_json()
     if data is None:
         raise ServiceError(_("Dữ liệu JSON không đọc được."))

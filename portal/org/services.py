@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.db import row_id
+from portal.db import get_by_id
 from portal.errors import Conflict, NotFound, ValidationFailed, control_message
 from portal.extensions import db
 from portal.org.models import ROLES, UNIT_KINDS, Bloc, Membership, Unit
@@ -84,7 +84,7 @@ def get_bloc(code_or_id) -> Bloc:
 
 def _by_code_or_id(model, code_or_id):
     if isinstance(code_or_id, int):
-        return db.session.get(model, code_or_id) if row_id(code_or_id) else None
+        return get_by_id(model, code_or_id)
     return db.session.scalar(sa.select(model).where(model.code == str(code_or_id).strip().upper()))
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
-from portal.db import row_id
+from portal.db import get_by_id
 from portal.auth import policy
 from portal.documents.models import DOCUMENT_TYPES, Document
 from portal.errors import Conflict, NotFound, ValidationFailed, bounded_int, control_message
@@ -81,7 +81,7 @@ def schedule_years() -> list[int]:
 
 def get_milestone(milestone_id) -> Milestone:
     """Return a milestone by id, or raise NotFound."""
-    milestone = db.session.get(Milestone, row_id(milestone_id)) if row_id(milestone_id) else None
+    milestone = get_by_id(Milestone, milestone_id)
     if milestone is None:
         raise NotFound(_("Không tìm thấy mốc công việc %(id)s.", id=milestone_id))
     return milestone

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit
-from portal.db import row_id
+from portal.db import get_by_id, row_id
 from portal.auth import policy
 from portal.errors import INT_MAX, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed, checked_text, control_message
 from portal.extensions import db
@@ -106,7 +106,7 @@ def table_for(bloc: Bloc, year: int) -> CriteriaTable:
 
 def get_table(table_id: int) -> CriteriaTable:
     """Return a criteria table by id, or raise NotFound."""
-    table = db.session.get(CriteriaTable, row_id(table_id), options=[joinedload(CriteriaTable.bloc)]) if row_id(table_id) else None
+    table = get_by_id(CriteriaTable, table_id, options=[joinedload(CriteriaTable.bloc)])
     if table is None:
         raise NotFound(_("Không tìm thấy bảng điểm."))
     return table
@@ -185,7 +185,7 @@ def scorecard_of_unit(table: CriteriaTable, unit_id: int) -> Scorecard | None:
 
 def get_criterion(table: CriteriaTable, criterion_id) -> Criterion:
     """Return a criterion of this table, or raise NotFound."""
-    criterion = db.session.get(Criterion, row_id(criterion_id)) if row_id(criterion_id) else None
+    criterion = get_by_id(Criterion, criterion_id)
     if criterion is None or criterion.table_id != table.id:
         raise NotFound(_("Không tìm thấy tiêu chí này trong bảng điểm."))
     return criterion
