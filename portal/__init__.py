@@ -45,12 +45,15 @@ def create_app(config: dict | None = None):
     register_error_handlers(app)
 
     from portal import models  # noqa: F401  (every table known to Alembic and the session)
+    from portal.api import audit as _api_audit  # noqa: F401  (routes on the api blueprint)
     from portal.api import documents as _api_documents  # noqa: F401  (routes on the api blueprint)
     from portal.api import schedule as _api_schedule  # noqa: F401  (routes on the api blueprint)
     from portal.api import scoring as _api_scoring  # noqa: F401  (routes on the api blueprint)
     from portal.api import search as _api_search  # noqa: F401
+    from portal.api import users as _api_users  # noqa: F401  (routes on the api blueprint)
     from portal.api.health import bp as health_bp
     from portal.api.views import bp as api_bp
+    from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.dashboard.views import bp as dashboard_bp
     from portal.documents.views import bp as documents_bp
@@ -66,6 +69,7 @@ def create_app(config: dict | None = None):
     app.register_blueprint(schedule_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
 

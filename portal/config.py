@@ -12,6 +12,7 @@ ENV_KEYS = (
     "SECRET_KEY",
     "PORTAL_ADMIN_PASSWORD",
     "PORTAL_SEARCH_ENGINE",
+    "PORTAL_TRUSTED_PROXIES",
 )
 
 DEFAULTS = {
@@ -22,6 +23,13 @@ DEFAULTS = {
     "PORTAL_LOGIN_MAX_FAILURES": 5,
     "PORTAL_LOGIN_LOCK_MINUTES": 15,
     "PORTAL_LOGIN_MAX_FAILURES_PER_IP": 30,
+    # An account tried from many addresses meets this slower ceiling (a guessing botnet), not 5.
+    "PORTAL_LOGIN_MAX_FAILURES_PER_ACCOUNT": 50,
+    # A session ends after this long without a request, and in any case this long after login.
+    "PORTAL_SESSION_IDLE_MINUTES": 240,
+    "PORTAL_SESSION_MAX_HOURS": 12,
+    # How many reverse proxies in front of the portal to trust for the client's address (X-Forwarded-For).
+    "PORTAL_TRUSTED_PROXIES": 0,
     "PORTAL_PAGE_SIZE": 50,
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

@@ -171,11 +171,47 @@ def select_locale() -> str:
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# What a user holding a temporary password may still reach: the page to change it, logging out,
+# the language switch and static files.
+TEMPORARY_PASSWORD_ENDPOINTS = frozenset({"auth.account", "auth.change_password", "auth.logout", "auth.set_language",
+                                          "static", "health.health", "api.set_user_password", "api.me"})
+
+
+def _require_own_password():
+    """Send a user with a temporary password (set by the Board) to choose their own first."""
+    if request.endpoint in TEMPORARY_PASSWORD_ENDPOINTS or not current_user or not current_user.is_authenticated:
+        return None
+    if not getattr(current_user, "must_change_password", False) or g.get("auth_by_token"):
+        return None
+    from flask import redirect, url_for
+
+    from portal.errors import json_error
+
+    message = _("Bạn đang dùng mật khẩu tạm do Ban TĐKT cấp: hãy đặt mật khẩu của riêng mình trước khi làm việc tiếp.")
+    if request.path.startswith("/api/"):
+        return json_error(403, "password_change_required", message)
+    target = url_for("auth.account")
+    if request.headers.get("HX-Request"):
+        from flask import make_response
+
+        response = make_response("", 403)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
 def init_app(app) -> None:
     """Install the hooks, loaders, filters and context of every request."""
     from portal.auth import services as auth
 
     app.request_class = PortalRequest
+    proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # Behind a reverse proxy every request comes from the proxy's address: trust exactly that many
+        # X-Forwarded-For/-Proto hops (more would let a client choose its own address and dodge throttling).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     # Every `<int:…>` in every blueprint: bounded ids, so a huge number is a 404 and never a database overflow.
     app.url_map.converters["int"] = BoundedIntConverter
 
@@ -218,7 +254,7 @@ def init_app(app) -> None:
             return None
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             csrf.protect()
-        return None
+        return _require_own_password()
 
     @app.after_request
     def security_headers(response):

@@ -228,5 +228,5 @@ def test_membership_page_query_count_does_not_grow_with_units(client, auth, app,
 def test_audit_page_lists_changes(client, auth, app, org_data):
     auth.login("admin")
     client.post("/org/blocs/K2/edit", data={"csrf_token": auth.csrf(), "name": "Khối Kinh tế", "version": "1"})
-    page = client.get("/org/audit").text
+    page = client.get("/org/audit", follow_redirects=True).text
     assert "Sửa khối Khối Kinh tế" in page

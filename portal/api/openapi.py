@@ -75,6 +75,7 @@ YEAR = _path("year", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEA
 CODE = _path("code", {"type": "string", "pattern": CODE_PATTERN})
 BLOC = _path("bloc", {"type": "string", "pattern": CODE_PATTERN})
 DOCUMENT_ID = _path("document_id", ID)
+USERNAME = _path("username", {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,79}$"})
 PAGE = _query("page", {"type": "integer", "minimum": 1, "maximum": INT_MAX})
 YEAR_FILTER = {"type": "integer", "minimum": YEAR_LO, "maximum": YEAR_HI}
 TYPE_FILTER = {"type": "string", "enum": list(DOCUMENT_TYPES)}
@@ -125,9 +126,16 @@ def _schemas() -> dict:
             "password": {"type": "string", "minLength": 8, "maxLength": 200},
             "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
             "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN}, "full_name": {"type": "string", "maxLength": 200}}},
-        "User": {"type": "object", "required": ["username", "role"], "properties": {
+        "User": {"type": "object", "required": ["username", "full_name", "role", "unit", "active", "last_login"], "properties": {
             "username": text, "full_name": text, "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
-            "unit": nullable_text}},
+            "unit": nullable_text, "active": {"type": "boolean"}, "last_login": TIMESTAMP}},
+        "UserPatch": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+            "role": {"type": "string", "enum": ["admin", "officer", "viewer"]},
+            "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN},
+            "full_name": {"type": "string", "maxLength": 200}, "active": {"type": "boolean"}}},
+        "PasswordChange": {"type": "object", "required": ["password"], "properties": {
+            "password": {"type": "string", "minLength": 8, "maxLength": 200},
+            "current": {"type": "string", "maxLength": 200, "description": "mật khẩu hiện tại (khi tự đổi mật khẩu của mình)"}}},
         "Document": {"type": "object", "required": ["id", "type", "sha256", "version", "deleted"], "properties": {
             "id": ID, "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
             "report_kind": {"type": ["string", "null"], "enum": [*REPORT_KINDS, None]},
@@ -242,7 +250,7 @@ def openapi_spec() -> dict:
             "schemas": _schemas(),
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {**_core_paths(), **_schedule_paths(), **scoring_paths()},
+        "paths": {**_core_paths(), **_schedule_paths(), **scoring_paths(), **audit_paths()},
     }
 
 
@@ -322,8 +330,19 @@ def _core_paths() -> dict:
                                            _query("mode", {"type": "string", "enum": ["full", "active"]}),
                                            _query("page", {"type": "integer", "minimum": 1, "maximum": 1000})],
                             "responses": _responses(_ref("SearchResult"), "200", 404, 422)}},
-        "/users": {"post": {"summary": "Tạo tài khoản (Ban TĐKT)", "requestBody": _body(_ref("NewUser")),
+        "/users": {"get": {"summary": "Danh sách tài khoản (Ban TĐKT)", "parameters": [PAGE],
+                           "responses": _responses(_list_of(_ref("User")), "200", 400)},
+                   "post": {"summary": "Tạo tài khoản (Ban TĐKT)", "requestBody": _body(_ref("NewUser")),
                             "responses": _responses(_ref("User"), "201", *BODY_ERRORS)}},
+        "/users/{username}": {"patch": {
+            "summary": "Sửa vai trò, đơn vị, họ tên hoặc khóa/mở tài khoản (Ban TĐKT); khóa thì mọi phiên và mã API hết hiệu lực ngay",
+            "parameters": [USERNAME], "requestBody": _body(_ref("UserPatch")),
+            "responses": _responses(_ref("User"), "200", 404, *BODY_ERRORS)}},
+        "/users/{username}/password": {"post": {
+            "summary": "Đặt mật khẩu: người dùng tự đổi gửi {current, password}; Ban TĐKT gửi {password} (mật khẩu tạm, "
+                       "phải đổi khi đăng nhập). Các phiên khác của người dùng kết thúc.",
+            "parameters": [USERNAME], "requestBody": _body(_ref("PasswordChange")),
+            "responses": _responses(None, "204", 404, *BODY_ERRORS)}},
     }
 
 
@@ -417,4 +436,30 @@ def scoring_paths() -> dict:
         "/years/{year}/blocs/{bloc}/results/finalize": move("Công nhận kết quả (Ban TĐKT thay Hội đồng): appraised → final"),
         "/years/{year}/blocs/{bloc}/results/reopen": move("Mở lại một bước (Ban TĐKT), bắt buộc lý do", {
             "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}),
+    }
+
+
+def audit_paths() -> dict:
+    """The audit trail (Board): every feature's changes, newest first, with readable before/after."""
+    code_word = {"type": "string", "pattern": "^[a-z][a-z0-9_.]{0,39}$"}
+    day = {"type": "string", "maxLength": 40, "examples": ["2026-03-31", "31/03/2026"]}
+    event = {"type": "object", "required": ["at", "actor", "action", "object", "summary", "before", "after"], "properties": {
+        "at": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\+07:00$",
+               "description": "ISO 8601, giờ Việt Nam (+07:00)"},
+        "actor": {"type": "string", "description": "họ tên người thực hiện; “Hệ thống” cho thao tác tự động"},
+        "action": {"type": "string"}, "object": {"type": "string", "description": "loại:mã, ví dụ document:12, unit:U1"},
+        "summary": {"type": "string"}, "before": {}, "after": {}}}
+    listing = _list_of(event)
+    listing["properties"]["next_page"] = {"type": ["integer", "null"], "minimum": 2}
+    return {
+        "/audit": {"get": {
+            "summary": "Nhật ký thay đổi của mọi chức năng, mới nhất trước, 50 mục một trang (Ban TĐKT)",
+            "parameters": [
+                _query("object", {"type": "string", "maxLength": 121, "pattern": "^[a-z][a-z0-9_.]{0,39}(:.{0,80})?$",
+                                  "examples": ["document:12", "unit"]}, "loại đối tượng, hoặc loại:mã"),
+                _query("actor", {"type": "string", "maxLength": 80}, "tên đăng nhập người thực hiện; system cho hệ thống"),
+                _query("action", code_word),
+                _query("since", day, "từ ngày (giờ Việt Nam), YYYY-MM-DD hoặc dd/mm/yyyy"),
+                _query("until", day, "đến hết ngày (giờ Việt Nam), YYYY-MM-DD hoặc dd/mm/yyyy"), PAGE],
+            "responses": _responses(listing, "200", 422)}},
     }

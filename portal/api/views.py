@@ -140,18 +140,6 @@ def put_memberships(year):
     return jsonify({"year": year, "changed": result["changed"], "items": items, "total": len(items), "page": 1, "pages": 1})
 
 
-@bp.post("/users")
-def create_user():
-    """Create an account (Board)."""
-    policy.require(current_user, "user.manage")
-    data = json_object()
-    user = auth.create_user(current_user, username=str(data.get("username") or ""), password=str(data.get("password") or ""),
-                            role=str(data.get("role") or ""), unit_code=_code_or_none(data.get("unit")),
-                            full_name=str(data.get("full_name") or ""))
-    return jsonify({"username": user.username, "full_name": user.full_name, "role": user.role,
-                    "unit": user.unit.code if user.unit else None}), 201
-
-
 def _code_or_none(value) -> str | None:
     """Return a unit code as text: {"unit": 5} means the unit coded "5", never the row with id 5."""
     return None if value in (None, "") else str(value)

@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Bumped when the password changes, so old sessions stop working (see get_id).
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set when the Board gives a temporary password: the user must choose their own before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -84,3 +86,21 @@ class LoginAttempt(db.Model):
     ip: Mapped[str] = mapped_column(sa.String(45), index=True)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(default=False)
+
+
+class UserSession(db.Model):
+    """One logged-in browser: the cookie carries a random id whose SHA-256 is kept here, so logging
+    out, deactivation and a password change end the session on the server, not only in the browser."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    user: Mapped[User] = relationship()

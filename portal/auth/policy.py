@@ -123,14 +123,25 @@ def _upload(user, target, year):
 
 @rule("document.write")
 def _write_document(user, target, year):
-    """Officers file, edit and trash their own unit's documents, and their bloc's when their unit leads it that year."""
+    """Filing rules: an officer files, edits and trashes its own unit's documents (in its unit's bloc
+    that year, or in none) and, while its unit leads a bloc that year, that bloc's own documents.
+
+    Province-wide documents (plans, directives) and anything that proves a Board or council step are
+    the Board's: a unit's document never lands in another bloc, so it can't complete another bloc's step.
+    """
     if not _officer(user) or target is None:
         return False
+    year = year if year is not None else target.year
     if target.unit_id is not None:
-        return target.unit_id == user.unit_id
+        if target.unit_id != user.unit_id:
+            return False
+        if target.bloc_id is None:
+            return True
+        m = unit_membership(user, year)
+        return m is not None and m.bloc_id == target.bloc_id
     if target.bloc_id is not None:
-        return _leads(user, target.bloc_id, year if year is not None else target.year)
-    return False  # province-wide documents (plans, directives) are the Board's
+        return _leads(user, target.bloc_id, year)
+    return False
 
 
 @rule("document.ocr")

@@ -53,6 +53,8 @@ class Document(db.Model):
     signature: Mapped[list | None] = mapped_column(sa.JSON)  # list of signature facts (pyhanko, offline)
     detected: Mapped[dict | None] = mapped_column(sa.JSON)  # what the reader proposed at upload
     metadata_confirmed: Mapped[bool] = mapped_column(default=False)
+    # Filed by the Board (or the portal's own import): only such documents prove a Board or council step.
+    filed_by_board: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
     size: Mapped[int] = mapped_column(sa.BigInteger)

@@ -259,9 +259,7 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             raise DocumentRefused(f"{exc.message} " + _("Tệp chưa được lưu."), reason=exc.code, status=status) from None
         text, source, quality, detected = _detect(inspection)
         values = _merge(actor, clean, detected)
-        policy.require(actor, "document.write", DocumentScope(
-            values["bloc"].id if values["bloc"] else None, values["unit"].id if values["unit"] else None, values["year"]),
-            year=values["year"])
+        check_filing(actor, values["bloc"], values["unit"], values["year"])
         document = Document(
             type=values["type"], report_kind=values["report_kind"], number=values["number"] or None,
             number_key=number_key(values["number"]), issue_date=values["issue_date"], year=values["year"],
@@ -271,7 +269,7 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             ocr_status="pending" if source == "none" else "none",
             signature=[s.to_dict() for s in inspection.signatures], detected=detected,
             metadata_confirmed=bool(fields), sha256=received.sha256, size=received.size, original_name=original_name,
-            uploaded_by_id=getattr(actor, "id", None),
+            uploaded_by_id=getattr(actor, "id", None), filed_by_board=getattr(actor, "role", None) == "admin",
         )
         db.session.add(document)
         set_citations(document, detected.get("citations") or [])
@@ -357,9 +355,29 @@ def _merge(actor, clean: dict, detected: dict) -> dict:
         # An officer files for its own unit unless it says otherwise.
         values["unit"] = actor.unit
     if values["unit"] is not None and values["bloc"] is None:
-        membership = org.membership_of(values["unit"].id, values["year"])
-        values["bloc"] = membership.bloc if membership else None
+        values["bloc"] = _unit_bloc(values["unit"], values["year"])
     return values
+
+
+def check_filing(actor, bloc, unit, year) -> None:
+    """The filing rules (DESIGN §4.1): the policy says who may file there (403), and a unit's
+    document lies in its unit's bloc that year, whoever files it (422)."""
+    policy.require(actor, "document.write", DocumentScope(bloc.id if bloc else None, unit.id if unit else None, year),
+                   year=year)
+    if unit is None or bloc is None:
+        return
+    membership = org.membership_of(unit.id, year)
+    if membership is not None and membership.bloc_id != bloc.id:
+        raise ValidationFailed(
+            _("Thông tin văn bản chưa hợp lệ; chưa lưu gì."),
+            errors={"bloc": _("%(unit)s thuộc %(bloc)s năm %(year)s: văn bản của đơn vị được lưu vào khối của đơn vị.",
+                              unit=unit.name, bloc=membership.bloc.name, year=year)})
+
+
+def _unit_bloc(unit, year):
+    """The bloc the unit belongs to that year (None when it belongs to none)."""
+    membership = org.membership_of(unit.id, year) if unit is not None and year else None
+    return membership.bloc if membership else None
 
 
 def _safe_name(name: str | None) -> str:
@@ -548,12 +566,15 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
     # The new place must be one the editor may file to, too (no moving a document out of reach):
     # check it before changing anything.
     new_year = clean.get("year") or (clean["issue_date"].year if clean.get("issue_date") and "year" in clean else document.year)
-    new_scope = DocumentScope(
-        clean["bloc"].id if clean.get("bloc") else (None if "bloc" in clean else document.bloc_id),
-        clean["unit"].id if clean.get("unit") else (None if "unit" in clean else document.unit_id),
-        new_year,
-    )
-    policy.require(actor, "document.write", new_scope, year=new_year)
+    new_unit = clean["unit"] if "unit" in clean else document.unit
+    if "bloc" in clean:
+        new_bloc = clean["bloc"]
+    elif new_unit is not None and ("unit" in clean or new_year != document.year):
+        new_bloc = _unit_bloc(new_unit, new_year)  # a unit's document follows its unit's bloc that year
+        clean["bloc"] = new_bloc
+    else:
+        new_bloc = document.bloc
+    check_filing(actor, new_bloc, new_unit, new_year)
     before = _audit_view(document)
     if "number" in clean:
         document.number = clean["number"] or None

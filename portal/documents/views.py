@@ -70,9 +70,18 @@ def index():
     return render_template("documents/index.html", **context)
 
 
-def _org_choices(form, *, with_empty_unit_label=None) -> None:
-    form.bloc.choices = choices([("", _("— không thuộc khối —"))] + [(b.code, f"{b.code} · {b.name}") for b in org.list_blocs()])
-    form.unit.choices = choices([("", with_empty_unit_label or _("— không thuộc đơn vị —"))] + [(u.code, u.name) for u in org.list_units()])
+def _org_choices(form, *, with_empty_unit_label=None, document=None) -> None:
+    """Offer the places the user may file to (filing rules): the Board anywhere; an officer its own
+    unit and the blocs its unit has belonged to (the year decides which one is right, checked on save)."""
+    blocs, units = org.list_blocs(), org.list_units()
+    if not current_user.is_admin:
+        member_of = {m.bloc_id for m in org.memberships_of_unit(current_user.unit_id).values()} if current_user.unit_id else set()
+        keep_bloc = document.bloc_id if document is not None else None
+        keep_unit = document.unit_id if document is not None else None
+        blocs = [b for b in blocs if b.id in member_of or b.id == keep_bloc]
+        units = [u for u in units if u.id in (current_user.unit_id, keep_unit)]
+    form.bloc.choices = choices([("", _("— không thuộc khối —"))] + [(b.code, f"{b.code} · {b.name}") for b in blocs])
+    form.unit.choices = choices([("", with_empty_unit_label or _("— không thuộc đơn vị —"))] + [(u.code, u.name) for u in units])
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -223,7 +232,7 @@ def edit(document_id):
     """Confirm or correct a document's metadata; a stale edit is refused with the current values."""
     document = docs.get_document_for(current_user, document_id, "document.write")
     form = MetadataForm(obj=None if request.method == "POST" else document)
-    _org_choices(form)
+    _org_choices(form, document=document)
     if request.method == "GET":
         form.version.data = document.version
         form.issue_date.data = document.issue_date.strftime("%d/%m/%Y") if document.issue_date else ""

@@ -4,7 +4,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from portal import audit
 from portal.auth import policy
 from portal.auth.forms import EmptyForm
 from portal.errors import Conflict, ValidationFailed
@@ -236,7 +235,6 @@ def copy_memberships(year):
 
 @bp.route("/audit")
 def audit_log():
-    """Show the newest changes to the organisation (Board)."""
+    """Send the Board to the one audit trail of every feature (/audit), which replaced this page."""
     policy.require(current_user, "org.manage")
-    events = audit.recent(("unit", "bloc", "memberships", "user"), limit=200)
-    return render_template("org/audit.html", events=events)
+    return redirect(url_for("audit.index", **request.args.to_dict()))

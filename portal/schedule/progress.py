@@ -279,8 +279,8 @@ def _evidence_statement(dialect: str, shape: tuple[tuple[str, str, bool], ...]):
             q = q.where(has_bloc, no_unit)
         elif scope == "unit":
             q = q.where(~no_unit)
-        else:  # the Board's or the council's: about the bloc, or province-wide
-            q = q.where(sa.or_(has_bloc, no_unit))
+        else:  # the Board's or the council's: a document the Board filed, about the bloc or province-wide
+            q = q.where(no_unit, Document.filed_by_board.is_(True))
         selects.append(q)
     union = sa.union_all(*selects).subquery()
     ranked = sa.select(

@@ -40,12 +40,15 @@ def make_schedule(year: int = 2026, items=None) -> list[Milestone]:
 
 
 def add_document(*, type="GU", year=2026, bloc=None, unit=None, issue_date=None, report_kind=None, deleted=False,
-                 uploaded_at=None, number=None, text="", title="Văn bản thử") -> Document:
-    """Archive a document row directly (no PDF): enough for progress derivation."""
+                 uploaded_at=None, number=None, text="", title="Văn bản thử", board=None) -> Document:
+    """Archive a document row directly (no PDF): enough for progress derivation.
+
+    `board`: filed by the Board (default: when it is no unit's document)."""
     n = next(_sha)
     document = Document(type=type, report_kind=report_kind, year=year, issue_date=issue_date, title=title, number=number,
                         bloc_id=org.get_bloc(bloc).id if bloc else None, unit_id=org.get_unit(unit).id if unit else None,
-                        sha256=f"{n:064x}", size=100, original_name=f"vb-{n}.pdf", text=text)
+                        sha256=f"{n:064x}", size=100, original_name=f"vb-{n}.pdf", text=text,
+                        filed_by_board=unit is None if board is None else board)
     if uploaded_at is not None:
         document.uploaded_at = uploaded_at
     if deleted:

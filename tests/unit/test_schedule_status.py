@@ -132,6 +132,20 @@ def test_council_milestone_done_by_a_province_wide_decision(world):
     assert {_cell(p, code, 5).status for code in ("K1", "K2")} == {"done_on_time"}
 
 
+@pytest.mark.parametrize("filed, done", [
+    ({"unit": "U2", "bloc": "K1"}, False),                 # a unit's document, even inside the bloc
+    ({"bloc": "K1", "board": False}, False),               # the bloc's own document, filed by its leader unit
+    ({"board": False}, False),                             # no place, not filed by the Board
+    ({"bloc": "K1", "board": True}, True),                 # the Board's document about the bloc
+    ({"board": True}, True),                               # the Board's province-wide decision
+])
+def test_only_board_documents_complete_a_council_milestone(world, filed, done):
+    """DESIGN §4.1 filing rules: a unit's (or the leader unit's) document never completes a Board or council step."""
+    add_document(type="QĐ", issue_date=date(2026, 12, 20), **filed)
+    status = _cell(prog.year_progress(2026, today=date(2026, 12, 28)), "K1", 5).status
+    assert status == ("done_on_time" if done else "overdue")
+
+
 def test_hand_check_off_completes_and_undo_reopens(world):
     m = world[0]
     check = prog.check_off(auth.SYSTEM, m, org.get_bloc("K1"), note="Bản giấy", done_on="05/02/2026", today=date(2026, 3, 1))
