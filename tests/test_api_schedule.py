@@ -189,7 +189,7 @@ def test_put_keeps_check_offs_of_milestones_kept_by_title(app, data):
     k2 = body["blocs"][1]["milestones"]
     pledge = next(c for c in k2 if c["due_on"] == "2026-02-15")
     assert pledge["seq"] == 5 and pledge["status"] == "done_on_time" and pledge["evidence"]["kind"] == "manual"
-    assert pledge["evidence"]["note"] == "Ký bản giấy" and pledge["evidence"]["checked_by"] == "Hệ thống (system)"
+    assert pledge["evidence"]["note"] == "Ký bản giấy" and pledge["evidence"]["checked_by"] == "Hệ thống"
 
 
 def test_propose_returns_the_read_milestones_without_saving(app, data):

@@ -159,7 +159,8 @@ def test_leader_checks_off_its_bloc_with_a_note_then_undoes_it(client, auth, app
                            data={"csrf_token": auth.csrf(), "note": "Báo cáo gửi bản giấy ngày 28/06", "done_on": "28/06/2026"})
     assert response.status_code == 302 and response.headers["Location"].endswith(_cell_url(data, 2, "K1"))
     page = client.get(response.headers["Location"]).text
-    assert "Báo cáo gửi bản giấy ngày 28/06" in page and "Cán bộ 2 (off2)" in page and "Xong đúng hạn" in page
+    assert "Báo cáo gửi bản giấy ngày 28/06" in page and "Xong đúng hạn" in page
+    assert "bởi Cán bộ 2 lúc" in page and "<strong>Cán bộ 2</strong>" in page and "off2" not in page  # full names only
     assert "Lịch sử đánh dấu (1)" in page
     check_id = re.search(r"/progress/checks/(\d+)/undo", page).group(1)
     grid = client.get("/").text

@@ -152,7 +152,7 @@ def _schemas() -> dict:
                 "number": text, "document": {"type": ["integer", "null"]}}}},
             "cited_by": {"type": "array", "items": {"type": "object", "properties": {
                 "id": ID, "number": nullable_text, "title": nullable_text}}},
-            "uploaded_by": nullable_text, "uploaded_at": TIMESTAMP,
+            "uploaded_by": nullable_text, "uploaded_by_name": nullable_text, "uploaded_at": TIMESTAMP,
             "version": {"type": "integer", "minimum": 1}, "deleted": {"type": "boolean"}}},
         "DocumentPatch": {"type": "object", "required": ["version"], "properties": {
             "version": {"type": "integer", "minimum": 1, "maximum": INT_MAX},

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.people import display_name
 from portal.audit.models import AuditEvent
 from portal.errors import ValidationFailed, checked_text
 from portal.extensions import db
@@ -252,11 +253,7 @@ class AuditEntry:
     @property
     def actor(self) -> str:
         """The person's full name; the account name when it has none or is gone; "Hệ thống" for the system."""
-        if self.full_name:
-            return self.full_name
-        if self.event.actor_id is None and self.event.actor_name in (SYSTEM, "", None):
-            return _("Hệ thống")
-        return self.event.actor_name
+        return self.full_name or display_name(None, self.event.actor_name)
 
     @property
     def object(self) -> str:

@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 
 from portal.schedule.progress import STATUS_ICONS, STATUS_LABELS, STATUSES, Progress
 from portal.text import format_date, now_local
+from portal.text.spreadsheet import append, put
 
 # The same colours as the page (light fills, dark text), so a printed sheet reads like the screen.
 FILLS = {"not_open": "EEF1F5", "open": "E3EDFB", "due_soon": "FFF1C2", "overdue": "FDDCD9",
@@ -49,14 +50,14 @@ def progress_workbook(progress: Progress, base_url: str = "") -> io.BytesIO:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Tiến độ %(year)s", year=progress.year)
-    ws["A1"] = _("Tiến độ thực hiện lịch công việc các Khối thi đua năm %(year)s", year=progress.year)
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = _("Tính đến ngày %(date)s (xuất lúc %(at)s)", date=format_date(progress.today),
-                 at=now_local().strftime("%H:%M %d/%m/%Y"))
+    # Every cell goes through put/append: titles, names and evidence numbers are user text (issue: formula injection).
+    put(ws, 1, 1, _("Tiến độ thực hiện lịch công việc các Khối thi đua năm %(year)s", year=progress.year)).font = Font(bold=True, size=14)
+    put(ws, 2, 1, _("Tính đến ngày %(date)s (xuất lúc %(at)s)", date=format_date(progress.today),
+                    at=now_local().strftime("%H:%M %d/%m/%Y")))
     header = 4
-    ws.cell(header, 1, _("Khối thi đua"))
+    put(ws, header, 1, _("Khối thi đua"))
     for j, m in enumerate(progress.milestones, start=2):
-        ws.cell(header, j, f"{m.seq}. {m.title}\n{_window(m)}")
+        put(ws, header, j, f"{m.seq}. {m.title}\n{_window(m)}")
     for j in range(1, len(progress.milestones) + 2):
         c = ws.cell(header, j)
         c.font, c.alignment, c.border = Font(bold=True), WRAP, BORDER
@@ -65,10 +66,10 @@ def progress_workbook(progress: Progress, base_url: str = "") -> io.BytesIO:
         name = f"{row.bloc.code} · {row.bloc.name}"
         if row.leader:
             name += "\n" + _("Trưởng khối: %(name)s", name=row.leader.display_name)
-        c = ws.cell(i, 1, name)
+        c = put(ws, i, 1, name)
         c.font, c.alignment, c.border = Font(bold=True), WRAP, BORDER
         for j, cell in enumerate(row.cells, start=2):
-            c = ws.cell(i, j, cell_text(cell))
+            c = put(ws, i, j, cell_text(cell))
             c.alignment, c.border = WRAP, BORDER
             c.fill = PatternFill("solid", fgColor=FILLS[cell.status])
             if cell.evidence and not cell.per_unit:
@@ -81,7 +82,7 @@ def progress_workbook(progress: Progress, base_url: str = "") -> io.BytesIO:
 
     units = wb.create_sheet(_("Đơn vị"))
     per_unit = [m for m in progress.milestones if m.scope == "unit"]
-    units.append([_("Khối"), _("Đơn vị"), _("Vai trò")] + [f"{m.seq}. {m.title}" for m in per_unit])
+    append(units, [_("Khối"), _("Đơn vị"), _("Vai trò")] + [f"{m.seq}. {m.title}" for m in per_unit])
     for c in units[1]:
         c.font, c.alignment = Font(bold=True), WRAP
     for row in progress.rows:
@@ -94,18 +95,18 @@ def progress_workbook(progress: Progress, base_url: str = "") -> io.BytesIO:
                 if ucell.done_on:
                     text += " " + format_date(ucell.done_on)
                 values.append(text)
-            units.append(values)
+            row_number = append(units, values)
             for j, m in enumerate(per_unit, start=4):
-                units.cell(units.max_row, j).fill = PatternFill("solid", fgColor=FILLS[cells[m.id].units[k].status])
+                units.cell(row_number, j).fill = PatternFill("solid", fgColor=FILLS[cells[m.id].units[k].status])
     units.column_dimensions["B"].width = 44
     for j in range(4, len(per_unit) + 4):
         units.column_dimensions[get_column_letter(j)].width = 24
 
     legend = wb.create_sheet(_("Chú giải"))
-    legend.append([_("Ký hiệu"), _("Trạng thái")])
+    append(legend, [_("Ký hiệu"), _("Trạng thái")])
     for status in STATUSES:
-        legend.append([STATUS_ICONS[status], str(STATUS_LABELS[status])])
-        legend.cell(legend.max_row, 2).fill = PatternFill("solid", fgColor=FILLS[status])
+        row_number = append(legend, [STATUS_ICONS[status], str(STATUS_LABELS[status])])
+        legend.cell(row_number, 2).fill = PatternFill("solid", fgColor=FILLS[status])
     legend.column_dimensions["B"].width = 24
 
     out = io.BytesIO()

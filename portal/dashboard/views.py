@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
+from portal import people
 from portal.auth import policy
 from portal.auth.forms import EmptyForm
 from portal.dashboard import present
@@ -72,8 +73,10 @@ def bloc(year, code):
     row = progress.row(bloc.id)
     if row is None:
         abort(404)
-    context = {"year": progress.year, "progress": progress, "row": row, "views": [present.GridWords().view(c) for c in row.cells],
-               **_labels()}
+    names = present.checker_names(row.cells, units=True)
+    words = present.GridWords(names=names)
+    context = {"year": progress.year, "progress": progress, "row": row, "views": [words.view(c) for c in row.cells],
+               "names": names, **_labels()}
     if htmx and htmx.target == f"drill-{bloc.code}":
         block = "collapsed" if request.args.get("collapse") else "drill"
         return render_block("dashboard/bloc.html", block, **context)
@@ -86,13 +89,17 @@ def _cell_context(milestone, bloc, *, errors=None, form=None) -> dict:
     if row is None:
         abort(404)
     cell = next(c for c in row.cells if c.milestone.id == milestone.id)
+    history = prog.checks_history(milestone, bloc)
+    checks = [c for c in [cell.check, *(u.check for u in cell.units)] if c is not None]
+    # Who checked off and who changed the check-offs, by full name: one query for the whole panel.
+    names = people.names_for([c.checked_by_id for c in checks] + [e.actor_id for e in history])
     can_check = policy.can(current_user, "milestone.check", CellScope(bloc.id, milestone.scope, milestone.year),
                            year=milestone.year)
     # In the grid's panel (not on the cell's own page) an answer also refreshes the grid's cell out of band.
     in_grid = bool(htmx) and htmx.target == "cell-panel" and (request.method == "GET" or request.form.get("grid") == "1")
-    return {"year": milestone.year, "progress": progress, "row": row, "cell": cell, "view": present.GridWords().view(cell),
-            "can_check": can_check, "in_grid": in_grid,
-            "history": prog.checks_history(milestone, bloc), "errors": errors or {}, "form": form or {},
+    return {"year": milestone.year, "progress": progress, "row": row, "cell": cell, "view": present.GridWords(names=names).view(cell),
+            "can_check": can_check, "in_grid": in_grid, "names": names,
+            "history": history, "errors": errors or {}, "form": form or {},
             "today": progress.today, "action_form": EmptyForm(), **_labels()}
 
 

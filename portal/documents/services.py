@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal import audit
+from portal import audit, people
 from portal.auth import policy
 from portal.db import row_id, vi_collate
 from portal.documents import archive
@@ -708,6 +708,7 @@ def to_dict(document: Document, *, with_links: bool = True) -> dict:
                       "signatures": signatures},
         "sha256": document.sha256, "size": document.size, "original_name": document.original_name,
         "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
+        "uploaded_by_name": people.display_name(document.uploaded_by) if document.uploaded_by else None,
         "uploaded_at": document.uploaded_at.isoformat() if document.uploaded_at else None,
         "version": document.version, "deleted": document.deleted,
     }

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal import audit
+from portal import audit, people
 from portal.auth import policy
 from portal.documents.models import Document
 from portal.errors import Conflict, NotFound, ValidationFailed, control_message
@@ -465,9 +465,7 @@ def get_check_for(user, check_id) -> MilestoneCheck:
 
 
 def _actor_name(actor) -> str:
-    name = getattr(actor, "full_name", "") or ""
-    username = getattr(actor, "username", None) or "system"
-    return f"{name} ({username})" if name else username
+    return people.display_name(actor)
 
 
 def check_off(actor, milestone: Milestone, bloc: Bloc, *, note, done_on=None, unit_code=None,

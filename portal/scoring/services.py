@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
+from portal import audit, people
 from portal.db import get_by_id, row_id
 from portal.auth import policy
 from portal.errors import INT_MAX, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed, checked_text, control_message
@@ -660,7 +660,8 @@ def read_cell(scorecard: Scorecard, criterion: Criterion, stage: str) -> Cell:
 
 
 def _conflict(cell: Cell) -> Conflict:
-    who = cell.updated_by or _("người khác")
+    # Name the other editor as pages do (full name); one query, only when there is a conflict.
+    who = people.names_for(usernames=[cell.updated_by]).of(None, cell.updated_by) if cell.updated_by else _("người khác")
     if cell.points is None:
         message = _("%(who)s vừa xóa điểm ô này trong lúc bạn đang sửa. Hãy chọn lấy giá trị hiện tại hoặc ghi đè.", who=who)
     else:
@@ -1373,22 +1374,38 @@ class HistoryLine:
     old: str
     new: str
     note_changed: bool
+    who: str = ""
 
 
-def scorecard_history(scorecard: Scorecard) -> list[HistoryLine]:
-    """Return every audited change of a scorecard, newest first, with the criterion's title."""
+def can_read_history(user, scorecard: Scorecard) -> bool:
+    """Whether the user may read a scorecard's history: its own unit, the bloc's leader that year and the Board."""
+    table = scorecard.table
+    return bool(visible_stages(user, table, scorecard)) and (
+        user.unit_id == scorecard.unit_id or policy.can(user, "scoring.sheet", table.bloc, year=table.year))
+
+
+def scorecard_history(scorecard: Scorecard, stages: list[str] | tuple[str, ...] = STAGES) -> list[HistoryLine]:
+    """Return the audited changes of a scorecard, newest first, with the criterion's title and who made them.
+
+    Only the score changes of `stages` are listed (the reader's `visible_stages`): a unit's self-score
+    stays its own, points and notes alike, until it is submitted (issue 11, item 8).
+    """
     titles = {}
     for row in criteria_rows(criteria_of(scorecard.table)):
         if row.kind == "item":
             titles[row.criterion.id] = f"{row.number} {row.criterion.title}"
+    events = [e for e in audit.events_for("scorecard", scorecard.id, limit=5000)
+              if e.action != "score" or (e.after or e.before or {}).get("stage") in stages]
+    names = people.event_names(events)
     lines = []
-    for event in audit.events_for("scorecard", scorecard.id, limit=5000):
+    for event in events:
         before, after = event.before or {}, event.after or {}
         criterion = titles.get(after.get("criterion") or before.get("criterion"), "")
         stage = after.get("stage") or ""
         lines.append(HistoryLine(event=event, criterion=criterion, stage=str(STAGE_LABELS.get(stage, "")),
                                  old=_vi(before.get("points")), new=_vi(after.get("points")),
-                                 note_changed=before.get("note") != after.get("note") and event.action == "score"))
+                                 note_changed=before.get("note") != after.get("note") and event.action == "score",
+                                 who=names.actor(event)))
     return lines
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from portal.errors import ValidationFailed
 from portal.scoring import rules
 from portal.text import clean_text, fold, format_date
+from portal.text.spreadsheet import put
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_XLSX_BYTES = 5 * 1024 * 1024
@@ -218,6 +219,8 @@ def _parse_rows(rows, header_index: int, columns: dict[str, int]) -> tuple[list[
 
 
 # --- exports ---------------------------------------------------------------------------------------
+# Every value goes into its cell through `put`: criterion titles, group, unit and bloc names are user text,
+# and a title such as "=HYPERLINK(…)" must stay text in the official's Excel (formula injection).
 
 def _workbook():
     from openpyxl import Workbook
@@ -253,7 +256,7 @@ def _number(value: Decimal | None):
 
 def _title_block(ws, st, lines: list[str], width: int) -> int:
     for i, text in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text).font = st["title"] if i == 1 else st["italic"]
+        put(ws, i, 1, text).font = st["title"] if i == 1 else st["italic"]
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
         ws.cell(row=i, column=1).alignment = st["center"]
     return len(lines) + 2
@@ -274,7 +277,7 @@ def results_xlsx(results, *, printed_on: date) -> bytes:
         f"{table.bloc.name} — trạng thái: {STATUS_LABELS[results.status]} — ngày xuất: {format_date(printed_on)}",
     ], len(headers))
     for col, text in enumerate(headers, start=1):
-        cell = ws.cell(row=row, column=col, value=text)
+        cell = put(ws, row, col, text)
         cell.font, cell.fill, cell.border, cell.alignment = st["bold"], st["head_fill"], st["border"], st["center"]
     for i, line in enumerate(results.lines, start=1):
         values = [i, line.unit.name, _number(line.totals["self"]), _number(line.totals["bloc"]), _number(line.totals["appraisal"]),
@@ -282,15 +285,15 @@ def results_xlsx(results, *, printed_on: date) -> bytes:
                   str(CLASSIFICATION_LABELS[line.classification]) if line.classification else None,
                   str(FLAG_LABELS[line.flag]) if line.flag else None]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row + i, column=col, value=value)
+            cell = put(ws, row + i, col, value)
             cell.font, cell.border = st["normal"], st["border"]
             cell.alignment = st["right"] if col in (1, 3, 4, 5, 6, 7) else st["wrap"]
             if col in (3, 4, 5, 6):
                 cell.number_format = "0.##"
     end = row + len(results.lines) + 2
     t = results.thresholds
-    ws.cell(row=end, column=1, value=(f"Ngưỡng xếp loại: Xuất sắc từ {rules.format_points_vi(t.excellent)}, Tốt từ "
-                                      f"{rules.format_points_vi(t.good)}, Hoàn thành từ {rules.format_points_vi(t.completed)} điểm.")).font = st["italic"]
+    put(ws, end, 1, (f"Ngưỡng xếp loại: Xuất sắc từ {rules.format_points_vi(t.excellent)}, Tốt từ "
+                     f"{rules.format_points_vi(t.good)}, Hoàn thành từ {rules.format_points_vi(t.completed)} điểm.")).font = st["italic"]
     for col, width in zip("ABCDEFGHI", (6, 42, 11, 11, 11, 13, 9, 16, 30)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = ws.cell(row=row + 1, column=3)
@@ -330,15 +333,15 @@ def full_sheet_xlsx(table, *, printed_on: date) -> bytes:
                                       f"{table.bloc.name} — ngày xuất: {format_date(printed_on)}"], width)
         headers = ["STT", "Nội dung tiêu chí", "Điểm chuẩn"] + [m.unit.display_name for m in the_members]
         for col, text in enumerate(headers, start=1):
-            cell = ws.cell(row=start, column=col, value=text)
+            cell = put(ws, start, col, text)
             cell.font, cell.fill, cell.border, cell.alignment = st["bold"], st["head_fill"], st["border"], st["center"]
         r = start
         for row in rows:
             r += 1
             if row.kind == "group":
                 maxima = row.maxima
-                ws.cell(row=r, column=2, value=row.group)
-                ws.cell(row=r, column=3, value=_number(maxima.scored or maxima.bonus or maxima.deduction))
+                put(ws, r, 2, row.group)
+                put(ws, r, 3, _number(maxima.scored or maxima.bonus or maxima.deduction))
                 for col in range(1, width + 1):
                     c = ws.cell(row=r, column=col)
                     c.font, c.fill, c.border = st["bold"], st["group_fill"], st["border"]
@@ -347,7 +350,7 @@ def full_sheet_xlsx(table, *, printed_on: date) -> bytes:
             values = [row.number, c.title + {"bonus": " (điểm thưởng)", "deduction": " (điểm trừ)"}.get(c.kind, ""), _number(c.max_points)]
             values += [_number(cells.get((m.scorecard.id, c.id, stage))) for m in the_members]
             for col, value in enumerate(values, start=1):
-                cell = ws.cell(row=r, column=col, value=value)
+                cell = put(ws, r, col, value)
                 cell.font, cell.border = st["normal"], st["border"]
                 cell.alignment = st["wrap"] if col == 2 else st["right"]
         stage_totals = {m.scorecard.id: totals.get(m.scorecard.id, {}).get(stage) for m in the_members}
@@ -355,9 +358,9 @@ def full_sheet_xlsx(table, *, printed_on: date) -> bytes:
         for label, values in (("Tổng điểm", [_number(stage_totals[i]) for i in ids]),
                               ("Xếp thứ", [(f"{ranks[i].rank}=" if ranks[i].tie else ranks[i].rank) if ranks[i].rank else None for i in ids])):
             r += 1
-            ws.cell(row=r, column=2, value=label)
+            put(ws, r, 2, label)
             for col, value in enumerate(values, start=4):
-                ws.cell(row=r, column=col, value=value)
+                put(ws, r, col, value)
             for col in range(1, width + 1):
                 cell = ws.cell(row=r, column=col)
                 cell.font, cell.border = st["bold"], st["border"]

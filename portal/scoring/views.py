@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
+from portal import people
 from portal.auth import policy
 from portal.auth.forms import EmptyForm
 from portal.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
@@ -91,6 +92,8 @@ def _criteria_context(bloc, year, table, *, errors=None, message=None, form=None
     criteria = scoring.criteria_of(table) if table else []
     can_edit = policy.can(current_user, "scoring.criteria.edit", bloc, year=year)
     prev = scoring.find_table(bloc, year - 1)
+    history = scoring.table_history(table) if (table and can_edit) else []
+    mine = policy.unit_membership(current_user, year)
     return {
         "bloc": bloc, "year": year, "table": table, "criteria": criteria, "rows": scoring.criteria_rows(criteria),
         "maxima": rules.table_maxima(criteria), "can_edit": can_edit and not (table and table.locked),
@@ -98,7 +101,9 @@ def _criteria_context(bloc, year, table, *, errors=None, message=None, form=None
         "can_unlock": policy.can(current_user, "scoring.board") and table is not None and table.locked and table.status == "draft",
         "may_edit": can_edit, "prev_table": prev, "blocs": org.list_blocs(), "errors": errors or {}, "message": message,
         "failed": failed,
-        "form": form or {}, "editing": editing, "history": scoring.table_history(table) if (table and can_edit) else [],
+        "form": form or {}, "editing": editing, "history": history, "names": people.event_names(history),
+        # "Phiếu tự chấm" opens the user's own unit's scorecard (my_card): only for a member unit of the bloc that year.
+        "own_card": table is not None and mine is not None and mine.bloc_id == bloc.id,
         **_labels(),
     }
 
@@ -420,6 +425,9 @@ def _card_context(scorecard, *, errors=None, raws=None) -> dict:
             "self_total": scoring.own_total(scorecard, "self") if "self" in stages else None,
             "can_return": policy.can(current_user, "scoring.board") and scorecard.self_submitted_at is not None and table.status == "draft",
             "can_copy_appraisal": policy.can(current_user, "scoring.board") and table.status == "submitted",
+            "can_history": scoring.can_read_history(current_user, scorecard),
+            "submitted_by": people.names_for(usernames=[scorecard.self_submitted_by]).of(None, scorecard.self_submitted_by)
+            if scorecard.self_submitted_at else "",
             "errors": errors or {}, "raws": raws or {}, **_labels()}
 
 
@@ -490,10 +498,11 @@ def card_history(scorecard_id):
     """Every change of a scorecard: who, when, which criterion and stage, old and new points."""
     scorecard = scoring.get_scorecard(scorecard_id)
     table = scorecard.table
-    if not (scoring.visible_stages(current_user, table, scorecard) and (
-            current_user.unit_id == scorecard.unit_id or policy.can(current_user, "scoring.sheet", table.bloc, year=table.year))):
+    if not scoring.can_read_history(current_user, scorecard):
         raise Forbidden(_("Tài khoản của bạn không có quyền xem lịch sử phiếu chấm điểm này."))
-    return render_template("scoring/history.html", sc=scorecard, table=table, lines=scoring.scorecard_history(scorecard), **_labels())
+    stages = scoring.visible_stages(current_user, table, scorecard)
+    return render_template("scoring/history.html", sc=scorecard, table=table, self_hidden="self" not in stages,
+                           lines=scoring.scorecard_history(scorecard, stages), **_labels())
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -507,8 +516,10 @@ def _results_table(year, bloc_code):
 def _results_context(table, *, errors=None) -> dict:
     scoring.ensure_scorecards(table)
     results = scoring.compute(table)
+    steps = scoring.status_steps(table)
     return {"r": results, "table": table, "bloc": table.bloc, "year": table.year,
-            "actions": scoring.allowed_actions(current_user, table), "steps": scoring.status_steps(table),
+            "actions": scoring.allowed_actions(current_user, table), "steps": steps,
+            "names": people.event_names(steps.values()),
             "is_board": policy.can(current_user, "scoring.board"),
             "can_sheet": policy.can(current_user, "scoring.sheet", table.bloc, year=table.year),
             "errors": errors or {}, **_labels()}

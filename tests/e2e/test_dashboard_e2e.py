@@ -36,7 +36,7 @@ def test_leader_checks_off_a_milestone_from_the_grid(page, live_server, live_app
     panel.locator("#check-note").fill("Đã nhận báo cáo bản giấy ngày 29/06")
     panel.get_by_role("button", name="Đánh dấu hoàn thành").click()
     expect(panel).to_contain_text("Đã đánh dấu hoàn thành.")
-    expect(panel).to_contain_text("Cán bộ 2 (off2)")
+    expect(panel).to_contain_text("bởi Cán bộ 2 lúc")  # the full name, not the account name
     expect(cell).to_have_class("pg-cell st-done_on_time")  # the grid's cell, swapped out of band
     expect(cell).to_contain_text("đánh dấu tay")
     with live_app.app_context():
