@@ -16,7 +16,8 @@ A 5xx is always a failure. A route of the URL map missing from MATRIX fails the 
 MATRIX that names no route: a new route must be added here, with what each persona may do with it.
 
 Besides the answers' status, the test checks what pages SHOW and LINK:
-- every HTML page a persona got (200) is crawled one level: no link of it may lead that persona to a 403;
+- every HTML page a persona got (200) is crawled one level: no link of it (<a href>, hx-get) may lead that persona
+  to a 403, and no form, button or htmx write it offers may be refused with a 403 either;
 - the draft (unsubmitted) self-score note of U3 is seen by U3's officer and the Board only, on any page or API answer;
 - the title of a trashed document is seen by the Board only.
 
@@ -369,6 +370,9 @@ DEFAULTS: dict[str, Callable[[dict, str], Any]] = {
     "token_id": lambda w, p: w["tokens"][ACCOUNTS[p] or "admin"],  # the persona's own token
 }
 
+# How a CSRF refusal reads (web.py / errors.py / api/views.py): the page's own text, the API's error code.
+CSRF_REFUSALS = ("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ", '"csrf_failed"')
+
 RULE_PART = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -591,7 +595,7 @@ def classify(response, case: Case | None = None) -> str:
         return "D"
     if status == 404:
         return "N"
-    if status == 400 and ("CSRF" in response.get_data(as_text=True) or "csrf" in response.get_data(as_text=True)):
+    if status == 400 and any(m in response.get_data(as_text=True) for m in CSRF_REFUSALS):
         return "CSRF"  # the harness's fault, never an allowed outcome
     return "O"
 
@@ -612,21 +616,56 @@ def readable_text(response) -> str:
 
 
 HREF = re.compile(r"<a\b[^>]*?\shref\s*=\s*(\"[^\"]*\"|'[^']*')", re.I | re.S)
+HX_GET = re.compile(r"\shx-get\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
+FORM_TAG = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.I | re.S)
+SUBMIT = re.compile(r"<button\b(?![^>]*\stype\s*=\s*[\"']?(?:button|reset))[^>]*>|<input\b[^>]*\stype\s*=\s*[\"']?(?:submit|image)", re.I)
+ATTR = re.compile(r"\s([a-z-]+)\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
+HX_WRITE = re.compile(r"\shx-(post|put|patch|delete)\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
+FORMACTION = re.compile(r"\sformaction\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
+
+
+def _own_url(quoted: str) -> str | None:
+    """A relative /… URL of this app from a quoted attribute value, without its fragment; None for anything else."""
+    href = html_lib.unescape(quoted[1:-1]).strip().split("#", 1)[0]
+    if not href.startswith("/") or href.startswith("//"):
+        return None
+    path = urlsplit(href).path
+    if path.startswith("/static/") or path == "/logout":
+        return None
+    return href
 
 
 def page_links(text: str) -> list[str]:
-    """Links of a page to this app: relative /… paths, without /static, /logout, '#', javascript:, mailto:, external."""
-    links = []
-    for quoted in HREF.findall(text):
-        href = html_lib.unescape(quoted[1:-1]).strip()
-        href = href.split("#", 1)[0]
-        if not href.startswith("/") or href.startswith("//"):
+    """Links of a page to this app (<a href>, and htmx's hx-get): relative /… paths, without /static, /logout, '#',
+    javascript:, mailto:, external."""
+    found = (_own_url(q) for q in HREF.findall(text) + HX_GET.findall(text))
+    return [u for u in found if u]
+
+
+def page_actions(text: str, page_url: str) -> list[tuple[str, str]]:
+    """(method, url) of every write a page offers: post forms one can submit, buttons' formaction, hx-post/put/patch/delete.
+
+    A post form with no submit control of its own and none pointing at it (`form="id"`) offers nothing: the readers'
+    read-only view of an editing table is such a form.
+    """
+    actions = []
+    for attrs, inner in FORM_TAG.findall(text):
+        values = {k.lower(): v for k, v in ATTR.findall(attrs)}
+        form_id = values.get("id", '""')[1:-1]
+        outside = form_id and re.search(rf"<(?:button|input)\b[^>]*\sform\s*=\s*[\"']?{re.escape(form_id)}[\"'\s>]", text)
+        if not (SUBMIT.search(inner) or outside or "hx-trigger" in attrs):
             continue
-        path = urlsplit(href).path
-        if path.startswith("/static/") or path == "/logout":
-            continue
-        links.append(href)
-    return links
+        if values.get("method", '"get"')[1:-1].lower() == "post":
+            url = _own_url(values["action"]) if values.get("action", '""')[1:-1].strip() else page_url
+            if url:
+                actions.append(("POST", url))
+    for quoted in FORMACTION.findall(text):
+        if url := _own_url(quoted):
+            actions.append(("POST", url))
+    for verb, quoted in HX_WRITE.findall(text):
+        if url := _own_url(quoted):
+            actions.append((verb.upper(), url))
+    return actions
 
 
 def table(headers: list[str], rows: list[tuple]) -> str:
@@ -727,10 +766,33 @@ def test_rights_matrix(app, org_data, tmp_path, pinned_today):
                 if outcome == "D" or len(outcome) > 1 or (outcome == "L" and name != "anonymous"):
                     bad_links.append((name, page_url, link, status))
 
+    # Every write a page offers (a form, a button, an htmx call), sent once with just the CSRF token: none may
+    # answer that persona 403 (a button that can only be refused is the same leak as such a link).
+    bad_actions: list[tuple] = []
+    tried = 0
+    for name in PERSONAS:
+        persona = personas[name]
+        offered: dict[tuple[str, str], str] = {}
+        for page_url, text in pages[name]:
+            for action in page_actions(text, page_url):
+                offered.setdefault(action, page_url)
+        for (method, url), page_url in sorted(offered.items()):
+            headers = {"X-CSRFToken": persona.csrf} if url.startswith("/api/") else {}
+            response = persona.client.open(url, method=method, data={"csrf_token": persona.csrf}, headers=headers)
+            tried += 1
+            try:
+                outcome, status = classify(response), response.status_code
+                check_leaks(name, f"{method} {url} (offered on {page_url})", readable_text(response))
+            finally:
+                response.close()
+            world.restore()
+            persona.restore_cookies()
+            if outcome == "D" or len(outcome) > 1 or (outcome == "L" and name != "anonymous"):
+                bad_actions.append((name, page_url, f"{method} {url}", status))
+
     elapsed = time.perf_counter() - started
     print(f"\nrights matrix: {len(routes)} routes×methods ({route_entries} cases with variants) × {len(PERSONAS)} personas "
-          f"= {calls} calls; "
-          f"{crawled} linked pages crawled; {elapsed:.1f} s")
+          f"= {calls} calls; {crawled} linked pages crawled; {tried} offered actions tried; {elapsed:.1f} s")
 
     # Controls: those who may see the secrets did see them, so the searches above look for the right text.
     for key, readers in (("draft note", DRAFT_READERS), ("draft points", DRAFT_READERS), ("trashed title", TRASH_READERS)):
@@ -746,6 +808,9 @@ def test_rights_matrix(app, org_data, tmp_path, pinned_today):
     if bad_links:
         report.append(f"{len(bad_links)} links lead to a refusal (or an error):\n"
                       + table(["persona", "page", "link", "status"], sorted(set(bad_links))))
+    if bad_actions:
+        report.append(f"{len(bad_actions)} forms or buttons offer a write that is refused (or fails):\n"
+                      + table(["persona", "page", "action", "status"], sorted(set(bad_actions))))
     if leaks:
         report.append(f"{len(leaks)} answers show what the persona may not see:\n"
                       + table(["request", "persona", "what"], sorted(set(leaks))))
