@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from portal.auth import services as auth_services
 from portal.documents.models import Document
 from portal.extensions import db
 from portal.schedule import services as schedule
-from portal.auth import services as auth_services
 from portal.text import now_local
 from tests.test_api_documents import API, assert_error, bearer, token_for, upload
 from tests.test_documents_views import PLAN, pdf

@@ -237,7 +237,7 @@ def test_stale_cell_is_409_with_the_other_value_and_nothing_stored(client, auth,
     assert _cell_post(client, auth, sc, c, "bloc", "7", 0).status_code == 200
     response = _cell_post(client, auth, sc, c, "bloc", "9", 0)
     assert response.status_code == 409
-    assert "off2 vừa lưu điểm 7 cho ô này" in response.text
+    assert "Cán bộ 2 vừa lưu điểm 7 cho ô này" in response.text
     assert "Lấy giá trị 7" in response.text and "Ghi đè bằng 9" in response.text
     assert f'name="v-{sc}-{c}" value="1" hx-swap-oob="true"' in response.text  # overwriting is now based on v1, knowingly
     assert _stored(app, sc, c, "bloc") == (D("7"), 1)

@@ -7,9 +7,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-
 from tests.procs import ADMIN_PASSWORD, PortalProcess
-
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

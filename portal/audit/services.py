@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.people import display_name
 from portal.audit.models import AuditEvent
 from portal.errors import ValidationFailed, checked_text
 from portal.extensions import db
+from portal.people import display_name
 from portal.text import TZ, format_date, parse_date, to_local, vi_key
 
 PAGE_SIZE = 50

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
 from datetime import date
+from functools import cached_property, lru_cache
 
 import sqlalchemy as sa
 from flask_babel import gettext as _

@@ -23,8 +23,8 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, people
-from portal.db import get_by_id, row_id
 from portal.auth import policy
+from portal.db import get_by_id, row_id
 from portal.errors import INT_MAX, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed, checked_text, control_message
 from portal.extensions import db
 from portal.org import services as org

@@ -113,7 +113,7 @@ def test_a_stale_cell_shows_the_other_value_and_can_be_overwritten(page, live_se
     # The refusal is told above the grid (a pop-up would cover the cell the user moved to), naming the cell.
     bar = page.locator("#sheet-alert")
     expect(bar).to_be_visible()
-    expect(bar).to_contain_text("admin vừa lưu điểm 15")
+    expect(bar).to_contain_text("Nguyễn Văn Quản vừa lưu điểm 15")
     expect(bar).to_contain_text("tiêu chí I.2")
     expect(page.locator(f"#i{u2}-{c2}")).to_have_attribute("aria-invalid", "true")
     bar.get_by_role("button", name="Ghi đè bằng 12").click()
@@ -124,7 +124,7 @@ def test_a_stale_cell_shows_the_other_value_and_can_be_overwritten(page, live_se
 
     page.fill(f"#i{u3}-{c2}", "11")
     page.keyboard.press("Tab")
-    expect(bar).to_contain_text("admin vừa lưu điểm 15")
+    expect(bar).to_contain_text("Nguyễn Văn Quản vừa lưu điểm 15")
     bar.get_by_role("link", name="Lấy giá trị 15").click()
     expect(page.locator(f"#i{u3}-{c2}")).to_have_value("15")
     expect(page.locator(f"#i{u3}-{c2}")).to_be_focused()
