@@ -3,7 +3,7 @@ import os
 import threading
 
 import pytest
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 from tests.conftest import Org, make_app
 
@@ -26,11 +26,13 @@ def live_app(tmp_path):
 
 @pytest.fixture
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Waitress, the server the portal is deployed on (scripts/serve): werkzeug's development server
+    # dropped kept-alive connections under load, leaving unclosed static files and socket errors.
+    server = create_server(live_app, host="127.0.0.1", port=0, threads=8, clear_untrusted_proxy_headers=True)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
     thread.join(timeout=5)
 
 
