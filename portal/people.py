@@ -15,7 +15,7 @@ from portal.extensions import db
 SYSTEM = "system"
 
 # The account table seen without importing portal.auth (which records audit events, which may name people).
-_USER = sa.table("user", sa.column("id", sa.Integer), sa.column("username", sa.String), sa.column("full_name", sa.String))
+ACCOUNTS = sa.table("user", sa.column("id", sa.Integer), sa.column("username", sa.String), sa.column("full_name", sa.String))
 
 
 def display_name(user=None, fallback_username: str | None = None) -> str:
@@ -65,11 +65,11 @@ def names_for(actor_ids: Iterable[int | None] = (), *, usernames: Iterable[str |
         return Names()
     conditions = []
     if ids:
-        conditions.append(_USER.c.id.in_(sorted(ids)))
+        conditions.append(ACCOUNTS.c.id.in_(sorted(ids)))
     if names:
-        conditions.append(_USER.c.username.in_(sorted(names)))
+        conditions.append(ACCOUNTS.c.username.in_(sorted(names)))
     by_id, by_username = {}, {}
-    for row in db.session.execute(sa.select(_USER.c.id, _USER.c.username, _USER.c.full_name).where(sa.or_(*conditions))):
+    for row in db.session.execute(sa.select(ACCOUNTS.c.id, ACCOUNTS.c.username, ACCOUNTS.c.full_name).where(sa.or_(*conditions))):
         name = display_name(row)
         if row.id in ids:
             by_id[row.id] = name

@@ -177,27 +177,35 @@ TEMPORARY_PASSWORD_ENDPOINTS = frozenset({"auth.account", "auth.change_password"
                                           "static", "health.health", "api.set_user_password", "api.me"})
 
 
+def _send_elsewhere(status: int, code: str, message: str, target: str):
+    """Refuse a request that must first happen elsewhere: the API gets a JSON error, a page a redirect
+    to `target`, and an htmx request `status` with HX-Redirect (a partial request cannot show a whole
+    page inside a table cell: the browser is sent there)."""
+    from flask import make_response, redirect
+
+    from portal.errors import json_error
+
+    if request.path.startswith("/api/"):
+        return json_error(status, code, message)
+    if request.headers.get("HX-Request"):
+        response = make_response("", status)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
 def _require_own_password():
     """Send a user with a temporary password (set by the Board) to choose their own first."""
     if request.endpoint in TEMPORARY_PASSWORD_ENDPOINTS or not current_user or not current_user.is_authenticated:
         return None
     if not getattr(current_user, "must_change_password", False) or g.get("auth_by_token"):
         return None
-    from flask import redirect, url_for
+    from flask import url_for
 
-    from portal.errors import json_error
-
-    message = _("Bạn đang dùng mật khẩu tạm do Ban TĐKT cấp: hãy đặt mật khẩu của riêng mình trước khi làm việc tiếp.")
-    if request.path.startswith("/api/"):
-        return json_error(403, "password_change_required", message)
-    target = url_for("auth.account")
-    if request.headers.get("HX-Request"):
-        from flask import make_response
-
-        response = make_response("", 403)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return _send_elsewhere(
+        403, "password_change_required",
+        _("Bạn đang dùng mật khẩu tạm do Ban TĐKT cấp: hãy đặt mật khẩu của riêng mình trước khi làm việc tiếp."),
+        url_for("auth.account"))
 
 
 def init_app(app) -> None:
@@ -225,19 +233,10 @@ def init_app(app) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import make_response, redirect, url_for
+        from flask import url_for
 
-        from portal.errors import json_error
-
-        if request.path.startswith("/api/"):
-            return json_error(401, "unauthorized", _("Cần đăng nhập hoặc gửi mã API (Authorization: Bearer …)."))
-        target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-        if request.headers.get("HX-Request"):
-            # A partial request cannot show the login page inside a table cell: send the browser there.
-            response = make_response("", 401)
-            response.headers["HX-Redirect"] = target
-            return response
-        return redirect(target)
+        return _send_elsewhere(401, "unauthorized", _("Cần đăng nhập hoặc gửi mã API (Authorization: Bearer …)."),
+                               url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
     @app.before_request
     def authenticate_bearer_and_check_csrf():

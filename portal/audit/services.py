@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit.models import AuditEvent
 from portal.errors import ValidationFailed, checked_text
 from portal.extensions import db
-from portal.people import display_name
+from portal.people import ACCOUNTS, SYSTEM, display_name
 from portal.text import TZ, format_date, parse_date, to_local, vi_key
 
 PAGE_SIZE = 50
@@ -22,11 +22,6 @@ PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000
 # Dates in filters: wide enough for any archive, narrow enough that a day after the last one still exists.
 YEAR_LO, YEAR_HI = 1900, 2200
-SYSTEM = "system"
-
-# The account table seen from here without importing portal.auth, which imports this module to record.
-_USER = sa.table("user", sa.column("id", sa.Integer), sa.column("username", sa.String),
-                 sa.column("full_name", sa.String))
 
 # Every kind of object the features record, in the order the filter lists them.
 KIND_LABELS = {
@@ -291,8 +286,8 @@ class AuditPage:
 
 
 def _select(conditions: list):
-    return (sa.select(AuditEvent, _USER.c.full_name)
-            .outerjoin(_USER, _USER.c.id == AuditEvent.actor_id)
+    return (sa.select(AuditEvent, ACCOUNTS.c.full_name)
+            .outerjoin(ACCOUNTS, ACCOUNTS.c.id == AuditEvent.actor_id)
             .where(*conditions)
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
 
@@ -327,5 +322,5 @@ def event_dict(entry: AuditEntry) -> dict:
 
 def people() -> list[tuple[str, str]]:
     """Return every account as (username, full name or username), in Vietnamese order, for the person filter."""
-    rows = db.session.execute(sa.select(_USER.c.username, _USER.c.full_name)).all()
-    return sorted(((r.username, r.full_name or r.username) for r in rows), key=lambda p: (vi_key(p[1]), p[0]))
+    rows = db.session.execute(sa.select(ACCOUNTS.c.username, ACCOUNTS.c.full_name)).all()
+    return sorted(((r.username, display_name(r)) for r in rows), key=lambda p: (vi_key(p[1]), p[0]))

@@ -47,12 +47,17 @@ def require(user, action: str, target=None, *, year: int | None = None) -> None:
 
 def unit_membership(user, year: int | None) -> Membership | None:
     """Return the membership of the user's unit in that year (cached for the request)."""
-    if year is None or user.unit_id is None:
+    return membership_of(user.unit_id, year)
+
+
+def membership_of(unit_id: int | None, year: int | None) -> Membership | None:
+    """Return a unit's membership in that year, looked up once per request (rules and filing both ask)."""
+    if year is None or unit_id is None:
         return None
     cache = _request_cache()
-    key = ("membership", user.unit_id, year)
+    key = ("membership", unit_id, year)
     if key not in cache:
-        cache[key] = org.membership_of(user.unit_id, year)
+        cache[key] = org.membership_of(unit_id, year)
     return cache[key]
 
 

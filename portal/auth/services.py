@@ -20,7 +20,7 @@ from portal.errors import NotFound, ServiceError, ValidationFailed, control_mess
 from portal.extensions import db
 from portal.org import services as org
 from portal.org.models import Unit
-from portal.text import UnsafeText, check_plain_text, clean_text, strip_control, utcnow
+from portal.text import UnsafeText, as_utc, check_plain_text, clean_text, strip_control, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 8
@@ -361,10 +361,7 @@ def user_for_token(token: str) -> User | None:
         return None
     now = utcnow()
     # Write last_used_at at most once an hour: a busy script must not turn every read into a write.
-    last = row.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=now.tzinfo)
-    if last is None or now - last > timedelta(hours=1):
+    if row.last_used_at is None or now - as_utc(row.last_used_at) > timedelta(hours=1):
         row.last_used_at = now
         db.session.commit()
     return row.user

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, request, session
+from flask import current_app, g, request, session
+from sqlalchemy.orm import joinedload
 
 from portal.auth.models import LoginAttempt, User, UserSession
 from portal.extensions import db
-from portal.text import utcnow
+from portal.text import as_utc, utcnow
 
 SESSION_KEY = "_sid"
 # last_seen_at is written at most this often: an idle limit in hours needs no write per request.
@@ -24,11 +25,6 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive UTC datetimes.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def start(user: User) -> UserSession:
@@ -43,22 +39,30 @@ def start(user: User) -> UserSession:
 
 
 def current() -> UserSession | None:
-    """Return the live record of this request's cookie, or None (ended, expired or unknown)."""
+    """Return the live record of this request's cookie (with its account), or None (ended, expired or
+    unknown). Looked up once per request: the login loader and the account page both ask."""
+    if "_session_record" not in g:
+        g._session_record = _live_record()
+    return g._session_record
+
+
+def _live_record() -> UserSession | None:
     raw = session.get(SESSION_KEY)
     if not raw or not isinstance(raw, str) or len(raw) > 100:
         return None
-    record = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(raw)))
+    record = db.session.scalar(sa.select(UserSession).options(joinedload(UserSession.user))
+                               .where(UserSession.token_hash == _hash(raw)))
     if record is None or record.ended_at is not None:
         return None
     now = utcnow()
     cfg = current_app.config
-    idle = timedelta(minutes=int(cfg["PORTAL_SESSION_IDLE_MINUTES"]))
-    absolute = timedelta(hours=int(cfg["PORTAL_SESSION_MAX_HOURS"]))
-    if now - _aware(record.last_seen_at) > idle or now - _aware(record.created_at) > absolute:
+    idle_for = now - as_utc(record.last_seen_at)
+    if (idle_for > timedelta(minutes=int(cfg["PORTAL_SESSION_IDLE_MINUTES"]))
+            or now - as_utc(record.created_at) > timedelta(hours=int(cfg["PORTAL_SESSION_MAX_HOURS"]))):
         record.ended_at = now
         db.session.commit()
         return None
-    if now - _aware(record.last_seen_at) > TOUCH_EVERY:
+    if idle_for > TOUCH_EVERY:
         record.last_seen_at = now
         db.session.commit()
     return record

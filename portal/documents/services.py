@@ -366,7 +366,7 @@ def check_filing(actor, bloc, unit, year) -> None:
                    year=year)
     if unit is None or bloc is None:
         return
-    membership = org.membership_of(unit.id, year)
+    membership = policy.membership_of(unit.id, year)
     if membership is not None and membership.bloc_id != bloc.id:
         raise ValidationFailed(
             _("Thông tin văn bản chưa hợp lệ; chưa lưu gì."),
@@ -376,7 +376,7 @@ def check_filing(actor, bloc, unit, year) -> None:
 
 def _unit_bloc(unit, year):
     """The bloc the unit belongs to that year (None when it belongs to none)."""
-    membership = org.membership_of(unit.id, year) if unit is not None and year else None
+    membership = policy.membership_of(unit.id, year) if unit is not None else None
     return membership.bloc if membership else None
 
 

@@ -1,7 +1,6 @@
 """Archive pages: browse, upload, read, edit, trash (thin: parse, call a service, render)."""
 from __future__ import annotations
 
-from datetime import timezone
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -19,7 +18,7 @@ from portal.errors import Conflict, ServiceError, ValidationFailed
 from portal.extensions import htmx
 from portal.forms import choices
 from portal.org import services as org
-from portal.text import ascii_fallback, utcnow
+from portal.text import as_utc, ascii_fallback, utcnow
 from portal.web import int_arg, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -208,7 +207,7 @@ def ocr_view(document) -> dict:
             notes.append(_("Tệp có %(total)s trang; chỉ nhận dạng chữ %(limit)s trang đầu (giới hạn của cổng). "
                            "Hãy tách tệp thành nhiều phần nhỏ hơn để đọc hết.", total=document.page_count,
                            limit=facts["page_limit"]))
-    waited = utcnow() - _aware(document.updated_at) if document.updated_at else None
+    waited = utcnow() - as_utc(document.updated_at) if document.updated_at else None
     return {
         "status": document.ocr_status, "attempts": attempts, "max_attempts": limits["max_attempts"],
         "reason": reason, "why": why, "advice": advice, "notes": notes,
@@ -220,11 +219,6 @@ def ocr_view(document) -> dict:
         "can_retry": ocr_jobs.can_retry_ocr(document)
         and policy.can(current_user, "document.ocr", document, year=document.year),
     }
-
-
-def _aware(moment):
-    """SQLite gives back naive datetimes (stored in UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @bp.route("/<int:document_id>/edit", methods=["GET", "POST"])

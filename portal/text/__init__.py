@@ -10,6 +10,7 @@ from portal.text.collation import (
 from portal.text.dates import (
     TZ,
     DateMention,
+    as_utc,
     format_date,
     format_datetime,
     iter_dates,
@@ -37,6 +38,7 @@ __all__ = [
     "VIETNAMESE_LETTERS",
     "DateMention",
     "UnsafeText",
+    "as_utc",
     "ascii_fallback",
     "check_plain_text",
     "clean_text",

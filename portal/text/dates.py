@@ -130,11 +130,16 @@ def today_local() -> _dt.date:
     return now_local().date()
 
 
+def as_utc(dt: _dt.datetime) -> _dt.datetime:
+    """Return ``dt`` with a time zone; a naive datetime (SQLite stores UTC without one) is taken as UTC."""
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        return dt.replace(tzinfo=_dt.timezone.utc)
+    return dt
+
+
 def to_local(dt: _dt.datetime) -> _dt.datetime:
     """Convert ``dt`` to Asia/Ho_Chi_Minh; a naive datetime is taken as UTC."""
-    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        dt = dt.replace(tzinfo=_dt.timezone.utc)
-    return dt.astimezone(TZ)
+    return as_utc(dt).astimezone(TZ)
 
 
 def format_date(d: _dt.date | _dt.datetime | None) -> str:
