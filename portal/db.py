@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from portal.extensions import db
 from portal.errors import INT_MAX
+from portal.extensions import db
 
 
 def row_id(value) -> int | None:
@@ -38,3 +38,18 @@ def vi_collate(column):
     if dialect == "postgresql":
         return column.collate("vi-x-icu")
     return column
+
+
+def insert_ignoring_conflicts(table, rows: list[dict]) -> int:
+    """Insert rows, skipping any that would break a unique constraint; return how many were inserted."""
+    if not rows:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # preserve_rowcount: without it SQLAlchemy reports -1 for an INSERT on psycopg, which read as a
+    # conflict and made every first save of a score (version 0) answer 409 on PostgreSQL.
+    stmt = insert(table).values(rows).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return db.session.execute(stmt).rowcount

@@ -17,6 +17,7 @@ from portal.errors import Conflict, Forbidden, ValidationFailed
 from portal.extensions import db
 from portal.org import services as org
 from portal.scoring import rules
+from portal.scoring import scores as scores_module
 from portal.scoring import services as scoring
 from portal.scoring.models import CriteriaTable, Result, Score
 
@@ -430,7 +431,7 @@ def test_status_machine_through_the_services(world):
 def test_a_status_change_that_raced_a_save_wins(world, monkeypatch):
     users, table, cards, criteria = world
     _score_everyone(users, cards, criteria)
-    read_cell = scoring._read_cell
+    read_cell = scores_module._read_cell
 
     def submitted_meanwhile(*args):
         # Another request submits the results between this save's first check and its write.
@@ -438,7 +439,7 @@ def test_a_status_change_that_raced_a_save_wins(world, monkeypatch):
             other.execute(sa.update(CriteriaTable).where(CriteriaTable.id == table.id).values(status="submitted"))
         return read_cell(*args)
 
-    monkeypatch.setattr(scoring, "_read_cell", submitted_meanwhile)
+    monkeypatch.setattr(scores_module, "_read_cell", submitted_meanwhile)
     with pytest.raises(Conflict, match="Đã gửi"):
         scoring.save_score(users["off2"], scoring.get_scorecard(cards["U1"].id), criteria[0], "bloc", "1", 1)
     monkeypatch.undo()
