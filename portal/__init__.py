@@ -47,8 +47,11 @@ def create_app(config: dict | None = None):
     from portal import models  # noqa: F401  (every table known to Alembic and the session)
     from portal.api import audit as _api_audit  # noqa: F401  (routes on the api blueprint)
     from portal.api import documents as _api_documents  # noqa: F401  (routes on the api blueprint)
+    from portal.api import leadership as _api_leadership  # noqa: F401  (routes on the api blueprint)
     from portal.api import schedule as _api_schedule  # noqa: F401  (routes on the api blueprint)
     from portal.api import scoring as _api_scoring  # noqa: F401  (routes on the api blueprint)
+    from portal.api import scoring_drafts as _api_scoring_drafts  # noqa: F401  (routes on the api blueprint)
+    from portal.api import scoring_import as _api_scoring_import  # noqa: F401  (routes on the api blueprint)
     from portal.api import search as _api_search  # noqa: F401
     from portal.api import users as _api_users  # noqa: F401  (routes on the api blueprint)
     from portal.api.health import bp as health_bp

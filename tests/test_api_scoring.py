@@ -236,3 +236,54 @@ def test_openapi_describes_the_scoring_paths(client):
                  "/years/{year}/blocs/{bloc}/results/appraise", "/years/{year}/blocs/{bloc}/results/finalize"):
         assert path in paths, path
     assert set(paths["/years/{year}/blocs/{bloc}/criteria"]) == {"get", "put"}
+
+
+# --- the score feed of the live meeting view (DESIGN §4.1 scores?since=) -------------------------
+
+def test_scores_since_a_token_give_only_what_changed(client, tokens, k1):
+    path = "/api/v1/years/2026/blocs/K1/scores"
+    first = call(client, tokens, "off2", "GET", path)
+    assert first.status_code == 200 and first.json["token"].isdigit()
+    token = first.json["token"]
+    nothing = call(client, tokens, "off2", "GET", f"{path}?since={token}")
+    assert nothing.json["scorecards"] == [] and nothing.json["token"] == token and "criteria" not in nothing.json
+    u1, c1 = k1["cards"]["U1"], k1["criteria"][0]
+    assert call(client, tokens, "admin", "PUT", f"/api/v1/scores/{u1}/{c1}/bloc", {"points": "7,5", "version": 0}).status_code == 200
+    changed = call(client, tokens, "off2", "GET", f"{path}?since={token}").json
+    assert [(card["id"], card["scores"]) for card in changed["scorecards"]] == [
+        (u1, [{"criterion": c1, "stage": "bloc", "points": "7.5", "version": 1}])]
+    assert int(changed["token"]) > int(token)
+    again = call(client, tokens, "off2", "GET", f"{path}?since={changed['token']}").json
+    assert again["scorecards"] == []
+
+
+def test_the_feed_keeps_a_draft_self_score_private_until_it_is_sent(client, tokens, app, k1):
+    path = "/api/v1/years/2026/blocs/K1/scores"
+    token = call(client, tokens, "off2", "GET", path).json["token"]
+    u1, c1 = k1["cards"]["U1"], k1["criteria"][0]
+    assert call(client, tokens, "off1", "PUT", f"/api/v1/scores/{u1}/{c1}/self", {"points": "9", "version": 0}).status_code == 200
+    assert call(client, tokens, "off2", "GET", f"{path}?since={token}").json["scorecards"] == []  # the leader: not yet
+    mine = call(client, tokens, "off1", "GET", f"{path}?since={token}").json  # the unit itself sees its draft
+    assert [s["points"] for card in mine["scorecards"] for s in card["scores"]] == ["9"]
+    # Sent: the self-scores come on the feed again for everyone who may now see them.
+    card = k1["cards"]["U1"]
+    with app.app_context():
+        table = scoring.get_scorecard(card).table
+        for criterion in scoring.criteria_of(table):
+            if criterion.kind == "scored" and criterion.id != c1:
+                scoring.save_score(accounts.get_user("off1"), scoring.get_scorecard(card), criterion, "self", "10", 0)
+        scoring.submit_self(accounts.get_user("off1"), scoring.get_scorecard(card))
+    sent = call(client, tokens, "off2", "GET", f"{path}?since={token}").json
+    assert {s["points"] for c in sent["scorecards"] for s in c["scores"] if s["stage"] == "self"} == {"9", "10"}
+
+
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "9" * 20, "１２"])
+def test_a_bad_feed_token_is_422(client, tokens, k1, since):
+    response = call(client, tokens, "off2", "GET", f"/api/v1/years/2026/blocs/K1/scores?since={since}")
+    assert response.status_code == 422 and response.json["error"]["code"]
+
+
+def test_a_token_from_the_future_answers_everything_with_reset(client, tokens, k1):
+    response = call(client, tokens, "off2", "GET", "/api/v1/years/2026/blocs/K1/scores?since=999999")
+    assert response.status_code == 200 and response.json["reset"] is True and response.json["criteria"]
+    assert len(response.json["scorecards"]) == 3

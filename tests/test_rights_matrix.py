@@ -143,6 +143,12 @@ def _self_cell(points):
     return lambda w, p: ("form", {f"p-{w['card_u3']}-{w['crit'][0]}": points, f"v-{w['card_u3']}-{w['crit'][0]}": "1"})
 
 
+def _score_file(key):
+    """The import form/API body of helper C's score templates: a Board-made template with one changed cell."""
+    stage = key.rsplit("_", 1)[1]
+    return lambda w, p: ("multipart", {"stage": stage, "file": File(w[key], "mau.xlsx")})
+
+
 def _membership_form(w, p):
     data = {}
     for unit, bloc, role in w["memberships"]:
@@ -302,6 +308,29 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
         Case(BOARD, {"action": "reopen"}, form(reason="Chấm lại"), label="reopen")],
     ("/scoring/<int:year>/<bloc_code>/results/flags", "POST"): Case(BOARD, body=lambda w, p: ("form", {"chosen": str(w["card_u3"])})),
     ("/scoring/<int:year>/<bloc_code>/results/gov-flag/<int:scorecard_id>", "POST"): Case(BOARD, body=form(marked="1")),
+    # Word drafts: the same right as record.pdf and the results (a draft is the leader's and the Board's).
+    ("/scoring/<int:year>/<bloc_code>/record.docx", "GET"): Case(LEADER),
+    ("/scoring/<int:year>/<bloc_code>/report.docx", "GET"): Case(LEADER),
+    # --- scoring: scores from Excel --------------------------------------------------------------------
+    # bloc stage: the leader's and the Board's. self stage: each K1 officer gets its own unit's column (the unrelated
+    # K2 officer scores no unit: 403); importing the Board's template with a change in U3's column is U3's officer's
+    # or the Board's right, and a refusal of that column (422) for the other K1 officers: an "O".
+    ("/scoring/<int:year>/<bloc_code>/scores/template.xlsx", "GET"): [
+        Case(LEADER, query="stage=bloc", label="bloc"), Case("LDDOOOO", query="stage=self", label="self")],
+    ("/scoring/<int:year>/<bloc_code>/scores/import", "POST"): [
+        Case(LEADER, body=_score_file("score_template_bloc"), label="bloc"),
+        Case("LDDOOOO", body=_score_file("score_template_self"), label="self")],
+    # --- scoring: the bloc meeting and next year's leadership ---------------------------------------------
+    # Read by everyone logged in; details and proposal: the year's leader unit's officers, Board; confirm: Board
+    # (there is no proposal in the world, so the Board's confirm answers 422: an "O").
+    ("/scoring/<int:year>/<bloc_code>/meeting", "GET"): Case(ANY),
+    ("/scoring/<int:year>/<bloc_code>/meeting", "POST"): Case(LEADER, body=form(
+        version="0", held_on="20/11/2026", held_time="08:30", place="Hội trường Sở Tài chính", chair="Nguyễn Văn A, Giám đốc",
+        secretary="Trần Thị B", present="U3", content="Bình xét thi đua năm 2026")),
+    ("/scoring/<int:year>/<bloc_code>/meeting/leadership", "POST"): Case(LEADER, body=form(version="0", leader="U3", deputy="U1", note="")),
+    ("/scoring/<int:year>/<bloc_code>/meeting/confirm", "POST"): Case(BOARD, body=form(version="")),
+    ("/scoring/<int:year>/leadership", "GET"): Case(ANY),
+    ("/scoring/<int:year>/leadership/confirm", "POST"): Case(BOARD),
     # --- the JSON API ---------------------------------------------------------------------------------
     ("/api/v1/health", "GET"): Case(PUBLIC),
     ("/api/v1/openapi.json", "GET"): Case(PUBLIC),
@@ -343,6 +372,11 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
     ("/api/v1/years/<year>/blocs/<bloc>/criteria", "PUT"): Case(LEADER, body=json_body(lambda w, p: {
         "criteria": CRITERIA, "version": w["table_version"]})),
     ("/api/v1/years/<year>/blocs/<bloc>/scores", "GET"): Case(ANY),
+    ("/api/v1/years/<year>/blocs/<bloc>/scores/template.xlsx", "GET"): [
+        Case(LEADER, query="stage=bloc", label="bloc"), Case("LDDOOOO", query="stage=self", label="self")],
+    ("/api/v1/years/<year>/blocs/<bloc>/scores/import", "POST"): [
+        Case(LEADER, body=_score_file("score_template_bloc"), label="bloc"),
+        Case("LDDOOOO", body=_score_file("score_template_self"), label="self")],
     ("/api/v1/scores/<int:scorecard>/<int:criterion>/<stage>", "PUT"): [
         Case(OWN_UNIT, {"stage": "self"}, json_body({"points": "8", "version": 1}), label="self"),
         Case(LEADER, {"stage": "bloc"}, json_body({"points": "8", "version": 1}), label="bloc"),
@@ -352,6 +386,16 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
     ("/api/v1/years/<year>/blocs/<bloc>/results/appraise", "POST"): Case(BOARD, body=json_body({})),
     ("/api/v1/years/<year>/blocs/<bloc>/results/finalize", "POST"): Case(BOARD, body=json_body({})),
     ("/api/v1/years/<year>/blocs/<bloc>/results/reopen", "POST"): Case(BOARD, body=json_body({"reason": "Chấm lại"})),
+    ("/api/v1/years/<year>/blocs/<bloc>/record.docx", "GET"): Case(LEADER),
+    ("/api/v1/years/<year>/blocs/<bloc>/report.docx", "GET"): Case(LEADER),
+    ("/api/v1/years/<year>/blocs/<bloc>/leadership", "GET"): Case(ANY),
+    ("/api/v1/years/<year>/blocs/<bloc>/leadership", "PUT"): Case(LEADER, body=json_body(
+        {"leader": "U3", "deputy": "U1", "note": "Luân phiên", "version": 0})),
+    ("/api/v1/years/<year>/blocs/<bloc>/leadership/confirm", "POST"): Case(BOARD, body=json_body({})),
+    ("/api/v1/years/<year>/blocs/<bloc>/meeting", "GET"): Case(ANY),
+    ("/api/v1/years/<year>/blocs/<bloc>/meeting", "PUT"): Case(LEADER, body=json_body(
+        {"held_at": "2026-11-20T08:30", "place": "Hội trường", "chair": "Nguyễn Văn A", "secretary": "Trần Thị B",
+         "present_units": ["U3"], "content": "Bình xét", "version": 0})),
 }
 
 # URL parts every rule shares (a rule may override them in its Case's values).
@@ -416,6 +460,7 @@ def build_world(app) -> dict:
     from portal.org import services as org
     from portal.schedule import progress as prog
     from portal.schedule import services as schedule
+    from portal.scoring import score_workbooks
     from portal.scoring import services as scoring
     from portal.search import services as search
 
@@ -469,6 +514,11 @@ def build_world(app) -> dict:
         fill(off3, cards["U3"], criteria, "self", ["7", None, None, None])
         scoring.save_score(off3, scoring.get_scorecard(w["card_u3"]), criteria[1], "self", "16,37", 0, note=DRAFT_NOTE)
         fill(off2, scoring.get_scorecard(w["card_u3"]), criteria, "bloc", ["9", None, None, None])
+        # Score templates the Board made now (so their cell versions are current), each with U3's item 1 changed to 6:
+        # a Board-made template holds every K1 unit's column (E U2, F U3, G U1); line 9 is item 1.
+        for stage in ("bloc", "self"):
+            w[f"score_template_{stage}"] = _changed_cell(score_workbooks.template_xlsx(admin, scoring.get_table(table.id), stage),
+                                                         "F9", 6)
         # The first score locked the table: unlocked again, so the criteria editor's calls go all the way.
         scoring.unlock_table(admin, scoring.get_table(table.id), "Bổ sung tiêu chí")
         w["table_version"] = scoring.get_table(table.id).version
@@ -479,6 +529,17 @@ def build_world(app) -> dict:
     w["upload_pdf"] = pdf_factory.make_text_pdf(None, "BÁO CÁO\nKết quả công tác thi đua năm 2026 của đơn vị")
     w["criteria_xlsx"] = _xlsx(OFFICIAL_SHEET).getvalue()
     return w
+
+
+def _changed_cell(data: bytes, cell: str, value) -> bytes:
+    """A score template (see build_world) with one cell of its score sheet changed, as an official would fill it in."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    book["Chấm điểm"][cell] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 # --- calling, restoring, classifying ------------------------------------------------------------------

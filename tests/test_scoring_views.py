@@ -159,7 +159,9 @@ def test_locked_table_is_refused_with_409_and_board_unlocks(client, auth, app, k
     before = _criteria_state(app)
     assert before[1] is True
     response = _post(client, auth, "/scoring/2026/K1/criteria/items", {"title": "Muộn", "max_points": "1"})
-    assert response.status_code == 409 and "đã khóa vì việc chấm điểm đã bắt đầu" in response.text
+    # Locked by hand, no score yet: the reason says so (not "vì việc chấm điểm đã bắt đầu").
+    assert response.status_code == 409 and "đã được khóa để chuẩn bị chấm điểm" in response.text
+    assert "chưa có điểm nào" in client.get("/scoring/2026/K1/criteria").text
     htmx = client.post("/scoring/2026/K1/criteria/items", headers={**HX, "X-CSRFToken": auth.csrf()},
                        data={"title": "Muộn", "max_points": "1"})
     assert htmx.status_code == 409 and "Ban Thi đua - Khen thưởng có thể mở khóa" in htmx.text
@@ -225,8 +227,12 @@ def test_cell_save_updates_total_and_rank_live(client, auth, app, k1):
     assert f'<input type="hidden" id="v{sc1}-{c1}" name="v-{sc1}-{c1}" value="1" hx-swap-oob="true">' in first.text
     assert f'id="m{sc1}-{c1}" class="cell-slot" data-value="8,5" hx-swap-oob="true"' in first.text
     assert 'class="cell-input"' not in first.text and f'id="t{sc1}">8,5<' in first.text
-    assert re.search(rf'id="r{sc1}">1<', first.text)
-    second = _cell_post(client, auth, sc2, c1, "bloc", "9", 0)
+    # One scored item of two: "chưa chấm đủ", no rank yet (the same rule as the results page).
+    assert re.search(rf'id="r{sc1}"><span class="muted">—<', first.text)
+    c2 = k1["criteria"][1]
+    assert re.search(rf'id="r{sc1}">1<', _cell_post(client, auth, sc1, c2, "bloc", "10", 0).text)
+    _cell_post(client, auth, sc2, c1, "bloc", "9", 0)
+    second = _cell_post(client, auth, sc2, c2, "bloc", "10", 0)
     assert re.search(rf'id="r{sc2}">1<', second.text) and re.search(rf'id="r{sc1}">2<', second.text)
     assert _stored(app, sc1, c1, "bloc") == (D("8.5"), 1)
 
@@ -455,7 +461,7 @@ def test_exports(client, auth, app, k1):
     response = client.get("/scoring/2026/K1/results.xlsx")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
-    ws = load_workbook(io.BytesIO(response.data)).active
+    ws = load_workbook(io.BytesIO(response.data), data_only=True).active  # totals are formulas with their values
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
     assert values[0][0] == "KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG THI ĐUA NĂM 2026"
     assert re.search(r"ngày xuất: \d\d/\d\d/\d{4}", values[1][0])
@@ -473,9 +479,9 @@ def test_exports(client, auth, app, k1):
     assert record.status_code == 200 and "BIÊN BẢN" in record.text and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in record.text
     pdf = client.get("/scoring/2026/K1/record.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "BIÊN BẢN" in text and "Sở Tài chính" in text and "Bình xét, chấm điểm thi đua năm 2026" in text
-    assert re.search(r"Ngày \d\d/\d\d/2026", text)
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages))
+    assert "BIÊN BẢN" in text and "Sở Tài chính" in text and "tổng kết công tác thi đua, khen thưởng năm 2026" in text
+    assert "Số: ……/BB-K1" in text and re.search(r"ngày \S+ tháng \S+ năm 2026", text)
     auth.logout()
     auth.login("off1")
     assert client.get("/scoring/2026/K1/results.xlsx").status_code == 403  # draft results: the leader's
@@ -505,3 +511,63 @@ def test_rotation_moves_the_rights(client, auth, app, org_data):
     auth.login("off2")  # U2 was deputy in 2025, leads in 2026
     assert client.get("/scoring/2025/K1/sheet").status_code == 403
     assert client.get("/scoring/2026/K1/sheet").status_code == 200
+
+
+def test_the_same_value_saved_by_two_scorers_is_no_conflict(client, auth, app, k1):
+    """Re-sending the value already stored (another scorer typed the same) is not "Lấy 4 / Ghi đè bằng 4"."""
+    auth.login("off2")
+    sc, c = k1["cards"]["U1"], k1["criteria"][0]
+    assert _cell_post(client, auth, sc, c, "bloc", "4", 0).status_code == 200
+    same = _cell_post(client, auth, sc, c, "bloc", "4,0", 0)  # from a screen that still had version 0
+    assert same.status_code == 200 and "Ghi đè" not in same.text
+    assert _stored(app, sc, c, "bloc") == (D("4"), 1)  # no second write, no audit line
+    assert _cell_post(client, auth, sc, c, "bloc", "5", 0).status_code == 409  # a different value still is one
+
+
+def test_submitting_a_self_score_with_unsaved_or_refused_cells_is_refused(client, auth, app, k1):
+    auth.login("off1")
+    sc = k1["cards"]["U1"]
+    c1, c2 = k1["criteria"][:2]
+    for cr, points in ((c1, "8"), (c2, "15")):
+        assert _cell_post(client, auth, sc, cr, "self", points, 0).status_code == 200
+    token = auth.csrf(f"/scoring/cards/{sc}")
+    # The form on screen still shows a refused value (25 > max 20) and an unsaved one: nothing is sent.
+    refused = client.post(f"/scoring/cards/{sc}/submit", data={"csrf_token": token, f"p-{sc}-{c1}": "9", f"v-{sc}-{c1}": "1",
+                                                               f"p-{sc}-{c2}": "25", f"v-{sc}-{c2}": "1"})
+    assert refused.status_code == 422
+    assert "Chưa gửi: còn 2 ô chưa lưu hoặc bị từ chối" in refused.text and "Chưa lưu: điểm đang lưu là 8." in refused.text
+    assert 'value="25"' in refused.text  # what the officer typed stays on screen, marked
+    with app.app_context():
+        assert scoring.get_scorecard(sc).self_submitted_at is None
+    # The same form once everything on screen is what is stored: sent.
+    sent = client.post(f"/scoring/cards/{sc}/submit", data={"csrf_token": token, f"p-{sc}-{c1}": "8", f"v-{sc}-{c1}": "1",
+                                                            f"p-{sc}-{c2}": "15,00", f"v-{sc}-{c2}": "1"})
+    assert sent.status_code == 302
+    with app.app_context():
+        assert scoring.get_scorecard(sc).self_submitted_at is not None
+
+
+def _table_version(client) -> str:
+    return re.search(r'name="version" value="(\d+)"', client.get("/scoring/2026/K1/criteria").text).group(1)
+
+
+def test_adding_criteria_one_after_another_keeps_group_kind_and_focus(client, auth, app, k1):
+    """The criteria editor's frictions (issue 12 item 7): the group stays for the next item, the cursor is back in
+    the title, and deleting asks once (data-confirm only, no second hx-confirm)."""
+    auth.login("off2")
+    added = client.post("/scoring/2026/K1/criteria/items", headers={**HX, "X-CSRFToken": auth.csrf()},
+                        data={"group": "II. Điểm thưởng", "title": "Giải thưởng cấp tỉnh", "max_points": "2", "kind": "bonus",
+                              "version": _table_version(client)})
+    assert added.status_code == 200 and "Đã thêm tiêu chí." in added.text
+    add_form = added.text.split('class="card add-card"')[1]
+    assert 'id="a-group" name="group" value="II. Điểm thưởng"' in add_form
+    assert '<option value="bonus" selected>' in add_form
+    assert re.search(r'id="a-title" name="title" value="" required autofocus', add_form)
+    assert "hx-confirm" not in added.text and 'data-confirm="Xóa tiêu chí' in added.text
+    # Without JavaScript: the redirect brings the same group and kind back.
+    plain = _post(client, auth, "/scoring/2026/K1/criteria/items", {"group": "II. Điểm thưởng", "title": "Bằng khen",
+                                                                    "max_points": "1", "kind": "bonus",
+                                                                    "version": _table_version(client)})
+    assert plain.status_code == 302 and "group=II." in plain.headers["Location"]
+    page = client.get(plain.headers["Location"]).text.split('class="card add-card"')[1]
+    assert 'value="II. Điểm thưởng"' in page

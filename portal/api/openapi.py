@@ -27,6 +27,12 @@ CODE_PATTERN = "^[A-Z0-9][A-Z0-9._-]{0,19}$"
 # Moments are ISO 8601 in UTC, some written without an offset ("2026-03-31T08:15:00"): not all RFC 3339 "date-time".
 TIMESTAMP = {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?$",
              "description": "ISO 8601, giờ UTC (có thể không ghi múi giờ)"}
+# The bloc meeting's and the leadership's moments are given in Viet Nam time, with their +07:00 offset.
+LOCAL_TIMESTAMP = {**TIMESTAMP, "description": "ISO 8601, giờ Việt Nam (+07:00)"}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The score feed's position: the `token` of an earlier answer to GET …/scores.
+FEED_TOKEN = {"type": "string", "pattern": "^[0-9]{1,12}$", "examples": ["0", "42"]}
 
 
 def _ref(name: str) -> dict:
@@ -106,7 +112,8 @@ def _schemas() -> dict:
             "type": "object", "required": ["code", "message"],
             "properties": {"code": text, "message": {"type": "string", "minLength": 1},
                            "fields": {"type": "object", "additionalProperties": text},
-                           "lines": {"type": "array", "items": {"type": "object"}},
+                           "lines": {"type": "array", "items": {"type": "object", "required": ["line", "message"], "properties": {
+                               "line": {"type": "integer", "minimum": 1}, "message": text}}},
                            "current": {}}}}},
         "Unit": {"type": "object", "required": ["code", "name"], "properties": {
             "code": text, "name": text, "short_name": nullable_text,
@@ -200,9 +207,13 @@ def _schemas() -> dict:
             "scorecard": ID, "criterion": ID, "stage": {"type": "string", "enum": STAGES}, "points": POINTS_OUT,
             "version": {"type": "integer", "minimum": 1}, "note": nullable_text, "updated_by": nullable_text,
             "updated_at": TIMESTAMP}},
-        "Scores": {"type": "object", "required": ["criteria", "scorecards"], "properties": {
+        "Scores": {"type": "object", "required": ["status", "criteria_version", "token", "scorecards"], "properties": {
             "bloc": text, "year": {"type": "integer"}, "status": {"type": "string", "enum": STATUSES},
-            "criteria": {"type": "array", "items": criterion_out},
+            "criteria_version": {"type": "integer", "minimum": 0, "description": "phiên bản bảng tiêu chí; đổi thì đọc lại cả bảng"},
+            "token": {**FEED_TOKEN, "description": "gửi lại ở ?since= để chỉ nhận các điểm thay đổi sau lần đọc này"},
+            "reset": {"type": "boolean", "const": True,
+                      "description": "có khi mã since vượt quá nguồn (cơ sở dữ liệu đã khôi phục): trả lời đầy đủ, không chỉ phần thay đổi"},
+            "criteria": {"type": "array", "items": criterion_out, "description": "không có khi gọi với ?since="},
             "scorecards": {"type": "array", "items": {"type": "object", "required": ["id", "unit", "scores"], "properties": {
                 "id": ID, "unit": unit_ref, "self_submitted": {"type": "boolean"},
                 "scores": {"type": "array", "items": _ref("Score")}}}}}},
@@ -214,8 +225,24 @@ def _schemas() -> dict:
                 "total": POINTS_OUT, "rank": {"type": ["integer", "null"]}, "tie": {"type": "boolean"},
                 "classification": {"type": ["string", "null"], "enum": ["xuat_sac", "tot", "hoan_thanh", "khong_hoan_thanh", None]},
                 "flag": {"type": ["string", "null"], "enum": ["co_ubnd_tinh", "co_chinh_phu", None]},
-                "appraised": {"type": ["boolean", "null"]}}}},
+                "appraised": {"type": ["boolean", "null"]},
+                "complete": {"type": "boolean",
+                             "description": "false khi đơn vị còn thiếu điểm Khối chấm ở một tiêu chí chấm điểm: rank, classification null"}}}},
             "flag_note": nullable_text}},
+        "Leadership": {"type": "object", "required": ["bloc", "year", "for_year", "leader", "deputy", "note", "state",
+                                                      "confirmed", "version"], "properties": {
+            "bloc": text, "year": {"type": "integer"}, "for_year": {"type": "integer"},
+            "leader": {"type": ["string", "null"], "description": "mã đơn vị đề xuất làm Trưởng khối năm for_year"},
+            "deputy": {"type": ["string", "null"], "description": "mã đơn vị đề xuất làm Phó Trưởng khối năm for_year"},
+            "note": text, "state": {"type": "string", "enum": ["none", "proposed", "confirmed"]},
+            "proposed_by": nullable_text, "proposed_at": LOCAL_TIMESTAMP,
+            "confirmed": {"type": "boolean"}, "confirmed_by": nullable_text, "confirmed_at": LOCAL_TIMESTAMP,
+            "version": {"type": "integer", "minimum": 0}}},
+        "Meeting": {"type": "object", "required": ["bloc", "year", "held_at", "place", "chair", "secretary", "present_units",
+                                                   "content", "version"], "properties": {
+            "bloc": text, "year": {"type": "integer"}, "held_at": LOCAL_TIMESTAMP, "place": text, "chair": text, "secretary": text,
+            "present_units": {"type": "array", "items": unit_ref}, "content": text,
+            "version": {"type": "integer", "minimum": 0}}},
         "Milestone": milestone,
         "Milestones": {"type": "object", "required": ["year", "items"], "properties": {
             "year": {"type": "integer"}, "items": {"type": "array", "items": milestone},
@@ -250,7 +277,7 @@ def openapi_spec() -> dict:
             "schemas": _schemas(),
         },
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {**_core_paths(), **_schedule_paths(), **scoring_paths(), **audit_paths()},
+        "paths": {**_core_paths(), **_schedule_paths(), **scoring_paths(), **leadership_paths(), **audit_paths()},
     }
 
 
@@ -409,6 +436,12 @@ def scoring_paths() -> dict:
             op["responses"] = _responses(results, "200", 404, 409, *BODY_ERRORS)
         return {"post": op}
 
+    def docx(summary):
+        return {"get": {"summary": summary, "parameters": [YEAR, BLOC],
+                        "responses": {"200": {"description": "Bản thảo Word (.docx)",
+                                              "content": {DOCX_MIME: {"schema": {"type": "string", "format": "binary"}}}},
+                                      **{k: v for k, v in _responses(None, "200", 404, 422).items() if k != "200"}}}}
+
     return {
         "/years/{year}/blocs/{bloc}/criteria": {
             "get": {"summary": "Bảng tiêu chí của khối trong năm (kèm id và locked)", "parameters": [YEAR, BLOC],
@@ -419,8 +452,24 @@ def scoring_paths() -> dict:
                         "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}}}),
                     "responses": _responses(_ref("CriteriaTable"), "200", 404, 409, *BODY_ERRORS)}},
         "/years/{year}/blocs/{bloc}/scores": {"get": {
-            "summary": "Điểm của các phiếu chấm mà người gọi được xem: mọi tiêu chí × giai đoạn", "parameters": [YEAR, BLOC],
+            "summary": "Điểm của các phiếu chấm mà người gọi được xem: mọi tiêu chí × giai đoạn; với ?since= chỉ các điểm "
+                       "thay đổi sau mã đó, kèm mã mới (màn hình họp trực tiếp đọc mỗi 1,5 giây)",
+            "parameters": [YEAR, BLOC, _query("since", FEED_TOKEN, "mã token của lần đọc trước")],
             "responses": _responses(_ref("Scores"), "200", 404, 422)}},
+        "/years/{year}/blocs/{bloc}/scores/template.xlsx": {"get": {
+            "summary": "Mẫu Excel nhập điểm của giai đoạn (self: đơn vị của mình, Ban TĐKT: mọi đơn vị; bloc: Trưởng khối, Ban TĐKT)",
+            "parameters": [YEAR, BLOC, {"name": "stage", "in": "query", "required": True,
+                                        "schema": {"type": "string", "enum": ["self", "bloc"]}}],
+            "responses": {"200": {"description": "Tệp .xlsx", "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}}},
+                          **{k: v for k, v in _responses(None, "200", 404, 409, 422).items() if k != "200"}}}},
+        "/years/{year}/blocs/{bloc}/scores/import": {"post": {
+            "summary": "Nhập điểm từ mẫu Excel đã điền: lưu tất cả hoặc không ô nào; 422 kèm error.lines, 409 khi ô đã bị sửa sau khi lập mẫu",
+            "parameters": [YEAR, BLOC],
+            "requestBody": _body({"type": "object", "required": ["file", "stage"], "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "stage": {"type": "string", "enum": ["self", "bloc"]}}}, "multipart/form-data"),
+            "responses": _responses({"type": "object", "required": ["saved"], "properties": {
+                "saved": {"type": "integer", "minimum": 0}}}, "200", 400, 404, 409, 413, 415, 422)}},
         "/scores/{scorecard}/{criterion}/{stage}": {"put": {
             "summary": "Lưu một ô điểm dựa trên version đã đọc; 409 kèm giá trị hiện tại nếu đã cũ, 422 nếu điểm sai",
             "parameters": [_path("scorecard", ID), _path("criterion", ID), _path("stage", {"type": "string", "enum": STAGES})],
@@ -436,6 +485,48 @@ def scoring_paths() -> dict:
         "/years/{year}/blocs/{bloc}/results/finalize": move("Công nhận kết quả (Ban TĐKT thay Hội đồng): appraised → final"),
         "/years/{year}/blocs/{bloc}/results/reopen": move("Mở lại một bước (Ban TĐKT), bắt buộc lý do", {
             "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}),
+        "/years/{year}/blocs/{bloc}/record.docx": docx(
+            "Biên bản họp Khối (bản thảo Word theo Nghị định 30/2020/NĐ-CP), luôn bằng tiếng Việt; quyền như xem kết quả"),
+        "/years/{year}/blocs/{bloc}/report.docx": docx(
+            "Báo cáo tổng kết của Khối (bản thảo Word theo Nghị định 30/2020/NĐ-CP), luôn bằng tiếng Việt; quyền như xem kết quả"),
+    }
+
+
+def leadership_paths() -> dict:
+    """The bloc meeting (details) and its proposal of next year's leader and deputy, confirmed by the Board."""
+    version = {"type": "integer", "minimum": 0, "maximum": INT_MAX, "description": "0 khi chưa có gì"}
+    code_or_null = {"type": ["string", "null"], "maxLength": 20, "examples": ["U3"]}
+    return {
+        "/years/{year}/blocs/{bloc}/leadership": {
+            "get": {"summary": "Đề xuất Trưởng khối, Phó Trưởng khối năm sau tại cuộc họp Khối năm {year}; đã xác nhận chưa",
+                    "parameters": [YEAR, BLOC], "responses": _responses(_ref("Leadership"), "200", 404, 422)},
+            "put": {"summary": "Ghi đề xuất (Trưởng khối năm {year}, Ban TĐKT); sau khi Ban xác nhận chỉ Ban sửa được",
+                    "parameters": [YEAR, BLOC],
+                    "requestBody": _body({"type": "object", "required": ["leader", "version"], "properties": {
+                        "leader": code_or_null, "deputy": code_or_null, "note": {"type": ["string", "null"], "maxLength": 2000},
+                        "version": version}}),
+                    "responses": _responses(_ref("Leadership"), "200", 404, 409, *BODY_ERRORS)}},
+        "/years/{year}/blocs/{bloc}/leadership/confirm": {"post": {
+            "summary": "Ban TĐKT xác nhận đề xuất vào danh sách thành viên năm sau (quyền chuyển ngay)",
+            "parameters": [YEAR, BLOC],
+            "requestBody": {"required": False, "content": {JSON: {"schema": {"type": "object", "properties": {
+                "version": {**version, "description": "nếu gửi: phiên bản đề xuất Ban đã xem"}}}}}},
+            "responses": _responses(_ref("Leadership"), "200", 404, 409, *BODY_ERRORS)}},
+        "/years/{year}/blocs/{bloc}/meeting": {
+            "get": {"summary": "Thông tin cuộc họp Khối năm {year}: thời gian, địa điểm, chủ trì, thư ký, đơn vị dự họp, nội dung",
+                    "parameters": [YEAR, BLOC], "responses": _responses(_ref("Meeting"), "200", 404, 422)},
+            "put": {"summary": "Ghi thông tin cuộc họp (Trưởng khối năm {year}, Ban TĐKT)", "parameters": [YEAR, BLOC],
+                    "requestBody": _body({"type": "object", "required": ["version"], "properties": {
+                        "held_at": {"type": ["string", "null"], "maxLength": 40,
+                                    "examples": ["2026-11-20T08:30", "20/11/2026 08:30"],
+                                    "description": "ISO 8601 (không ghi múi giờ: giờ Việt Nam) hoặc dd/mm/yyyy HH:MM"},
+                        "place": {"type": ["string", "null"], "maxLength": 300},
+                        "chair": {"type": ["string", "null"], "maxLength": 300},
+                        "secretary": {"type": ["string", "null"], "maxLength": 300},
+                        "present_units": {"type": "array", "maxItems": 200, "items": {"type": "string", "pattern": CODE_PATTERN}},
+                        "content": {"type": ["string", "null"], "maxLength": 20000},
+                        "version": version}}),
+                    "responses": _responses(_ref("Meeting"), "200", 404, 409, *BODY_ERRORS)}},
     }
 
 

@@ -1,7 +1,7 @@
 """JSON API for scoring (DESIGN §4): criteria, scores, results; the same services and policy as the pages."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,11 +52,16 @@ def put_criteria(year, bloc):
 
 @bp.get("/years/<year>/blocs/<bloc>/scores")
 def get_scores(year, bloc):
-    """Every scorecard the caller may see, with every criterion × stage (`version` 0 and `points` null when never set)."""
+    """Every scorecard the caller may see, with every criterion × stage (`version` 0 and `points` null when never set).
+
+    `?since=<token>` (the `token` of an earlier answer): only the scores changed since, and a new `token`.
+    """
     policy.require(current_user, "portal.read")
+    since = scoring.parse_feed_token(request.args.get("since"))
     table = _table(year, bloc)
-    scoring.ensure_scorecards(table)
-    return jsonify(scoring.scores_json(current_user, table))
+    if since is None:
+        scoring.ensure_scorecards(table)
+    return jsonify(scoring.scores_json(current_user, table, since=since))
 
 
 @bp.put("/scores/<int:scorecard>/<int:criterion>/<stage>")

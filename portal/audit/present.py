@@ -157,10 +157,11 @@ def object_link(kind: str, object_id: str | None, before=None, after=None) -> st
             return url_for("scoring.year", year=int(object_id))
         if kind == "scorecard":
             return url_for("scoring.card", scorecard_id=int(object_id))
-        if kind in ("criteria_table", "bloc_results"):
-            # The table's key is "<bloc code>-<year>"; a bloc code may hold "-" itself.
+        if kind in ("criteria_table", "bloc_results", "bloc_meeting"):
+            # The key is "<bloc code>-<year>"; a bloc code may hold "-" itself.
             bloc_code, _sep, year = object_id.rpartition("-")
-            endpoint = "scoring.criteria" if kind == "criteria_table" else "scoring.results"
+            endpoint = {"criteria_table": "scoring.criteria", "bloc_results": "scoring.results",
+                        "bloc_meeting": "scoring.meeting"}[kind]
             return url_for(endpoint, year=int(year), bloc_code=bloc_code) if bloc_code else None
         if kind == "milestone":
             bloc = next((side.get("bloc") for side in (after, before) if isinstance(side, dict) and side.get("bloc")), None)

@@ -36,6 +36,7 @@ KIND_LABELS = {
     "scorecard": _l("Phiếu chấm điểm"),
     "scoring_thresholds": _l("Ngưỡng xếp loại (theo năm)"),
     "bloc_results": _l("Kết quả của khối"),
+    "bloc_meeting": _l("Cuộc họp Khối (đề xuất Trưởng khối)"),
 }
 
 ACTION_LABELS = {
@@ -79,6 +80,9 @@ ACTION_LABELS = {
     "results.reopen": _l("Mở lại kết quả"),
     "results.flag_tie": _l("Chọn đơn vị đề nghị cờ khi đồng hạng"),
     "results.gov_flag": _l("Đề nghị Cờ thi đua của Chính phủ"),
+    "meeting.save": _l("Ghi thông tin cuộc họp Khối"),
+    "leadership.propose": _l("Đề xuất Trưởng khối năm sau"),
+    "leadership.confirm": _l("Xác nhận Trưởng khối năm sau"),
 }
 
 # Kinds and actions are code words ("criteria_table", "results.flag_tie"); anything else is a typo or a probe.

@@ -205,6 +205,18 @@ def _read_results(user, target, year):
     return target.status != "draft" or _leads(user, target.bloc_id, target.year)
 
 
+# --- the bloc meeting and next year's leadership (DESIGN §4.1) ------------------------------------
+
+@rule("bloc.meeting")
+def _record_meeting(user, target: Bloc, year):
+    """The leader unit's officers of year y record the bloc's meeting and propose year y+1's leader and deputy."""
+    return target is not None and _leads(user, target.id, year)
+
+
+# The Board confirms the proposal into next year's memberships (the org is the Board's).
+RULES["leadership.confirm"] = _board_only
+
+
 # --- loaders: fetch an object and check the right in one step (flaskr's get_post shape) ---------
 
 def get_unit_for(user, code_or_id, action: str = "portal.read", *, year: int | None = None) -> Unit:

@@ -19,6 +19,7 @@ from portal.schedule import progress as prog
 from portal.schedule import services as schedule
 from portal.schedule.progress import STATUS_ICONS, STATUS_LABELS, CellScope
 from portal.schedule.services import RESPONSIBLE_LABELS, SCOPE_LABELS
+from portal.scoring import meeting as meetings
 from portal.text import today_local
 
 bp = Blueprint("dashboard", __name__)
@@ -60,7 +61,10 @@ def _dashboard(year: int):
     context = {
         "year": year, "progress": progress, "grid": present.grid(progress), "years": _years(year), "deadlines": deadlines, "my_row": my_row,
         "memberships": org.memberships_of_unit(current_user.unit_id), "counts": progress.counts(),
-        "now_date": progress.today, **_labels(),
+        "now_date": progress.today,
+        # Last year's meetings' proposals for this year not yet confirmed (one query): a bloc without a leader
+        # in this year's memberships shows its proposed leader, "đề xuất, chờ Ban xác nhận".
+        "proposals": meetings.proposals_for(year), **_labels(),
     }
     return render_template("dashboard/home.html", **context)
 
@@ -75,8 +79,10 @@ def bloc(year, code):
         abort(404)
     names = present.checker_names(row.cells, units=True)
     words = present.GridWords(names=names)
+    last_meeting = meetings.meeting_of(bloc, progress.year - 1)
+    proposal = last_meeting if meetings.state_of(last_meeting) == "proposed" else None
     context = {"year": progress.year, "progress": progress, "row": row, "views": [words.view(c) for c in row.cells],
-               "names": names, **_labels()}
+               "names": names, "proposal": proposal, **_labels()}
     if htmx and htmx.target == f"drill-{bloc.code}":
         block = "collapsed" if request.args.get("collapse") else "drill"
         return render_block("dashboard/bloc.html", block, **context)

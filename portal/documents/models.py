@@ -82,10 +82,10 @@ class Document(db.Model):
 
     @property
     def type_label(self) -> str:
-        label = DOCUMENT_TYPES.get(self.type, self.type)
-        if self.type == "BC" and self.report_kind:
-            label = f"{label} {REPORT_KINDS[self.report_kind].lower()}"
-        return label
+        """The type's name in the interface language (official outputs use DOCUMENT_TYPES)."""
+        from portal.documents.labels import type_label  # babel stays out of the PDF child's imports
+
+        return type_label(self.type, self.report_kind)
 
     @property
     def display_title(self) -> str:

@@ -13,6 +13,7 @@ from portal.auth.forms import EmptyForm
 from portal.documents import ocr_jobs
 from portal.documents import services as docs
 from portal.documents.forms import MetadataForm, UploadForm
+from portal.documents.labels import TYPE_LABELS
 from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS
 from portal.errors import Conflict, ServiceError, ValidationFailed
 from portal.extensions import htmx
@@ -63,7 +64,7 @@ def index():
     filters = _filters_from_args()
     result = docs.list_documents(filters)
     context = {"result": result, "filters": filters, "facets": docs.facet_values(), "blocs": org.list_blocs(),
-               "units": org.list_units(), "types": DOCUMENT_TYPES}
+               "units": org.list_units(), "types": TYPE_LABELS}
     if htmx and htmx.target == "document-results":
         return render_block("documents/index.html", "results", **context)
     return render_template("documents/index.html", **context)

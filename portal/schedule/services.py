@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
-from portal.db import get_by_id
 from portal.auth import policy
+from portal.db import get_by_id
+from portal.documents.labels import TYPE_LABELS
 from portal.documents.models import DOCUMENT_TYPES, Document
 from portal.errors import Conflict, NotFound, ValidationFailed, bounded_int, control_message
 from portal.extensions import db
@@ -37,8 +38,8 @@ EVIDENCE_SPLIT = {"BC-SK": ("BC", "so_ket"), "BC-TK": ("BC", "tong_ket")}
 def evidence_labels() -> dict[str, str]:
     """Return {evidence code: Vietnamese label}: document types, with the two kinds of report."""
     labels = {}
-    for code, name in DOCUMENT_TYPES.items():
-        labels[code] = f"{code} · {name}"
+    for code in DOCUMENT_TYPES:
+        labels[code] = f"{code} · {TYPE_LABELS[code]}"
         if code == "BC":
             labels["BC-SK"] = "BC-SK · " + _("Báo cáo sơ kết 6 tháng")
             labels["BC-TK"] = "BC-TK · " + _("Báo cáo tổng kết năm")

@@ -33,8 +33,17 @@ MAX_CRITERIA = 300
 GROUP_PREFIX = re.compile(r"^\s*([IVXLC]+|[A-Z]|\d+)\s*[.)/-]")
 
 
+def scoring_started(table: CriteriaTable) -> bool:
+    """Whether any score of the table is stored: why a table is locked (by its first score, or by hand before)."""
+    return db.session.scalar(sa.select(sa.exists().where(Score.scorecard_id == Scorecard.id, Scorecard.table_id == table.id)))
+
+
 def _locked_message(table: CriteriaTable) -> str:
-    return _("Bảng điểm %(bloc)s năm %(year)s đã khóa vì việc chấm điểm đã bắt đầu; không sửa được tiêu chí. "
+    if scoring_started(table):
+        return _("Bảng điểm %(bloc)s năm %(year)s đã khóa vì việc chấm điểm đã bắt đầu; không sửa được tiêu chí. "
+                 "Nếu thật sự cần sửa, Ban Thi đua - Khen thưởng có thể mở khóa (ghi rõ lý do).",
+                 bloc=table.bloc.name, year=table.year)
+    return _("Bảng điểm %(bloc)s năm %(year)s đã được khóa để chuẩn bị chấm điểm; không sửa được tiêu chí. "
              "Nếu thật sự cần sửa, Ban Thi đua - Khen thưởng có thể mở khóa (ghi rõ lý do).",
              bloc=table.bloc.name, year=table.year)
 

@@ -24,3 +24,19 @@ def points_vi(value: Decimal | None) -> str:
     """Points for the page: a Vietnamese decimal comma ("8,5"), "" when not set."""
     return rules.format_points_vi(value)
 
+
+# The rules' flag notes (rules.FlagProposal.note_code), lazily translated: said in the language current when shown,
+# so pages follow the interface and the official outputs (under force_locale("vi")) stay Vietnamese.
+def flag_note(proposal):
+    """The proposal's note as a lazy translated string (None when there is none)."""
+    code = proposal.note_code
+    if code == "not_appraised":
+        return _l("Chỉ đề nghị Cờ thi đua sau khi kết quả đã được thẩm định.")
+    if code == "no_totals":
+        return _l("Chưa có đơn vị nào có tổng điểm.")
+    if code == "leader_not_completed":
+        return _l("Đơn vị dẫn đầu Khối xếp loại Không hoàn thành nên không được đề nghị Cờ thi đua của UBND tỉnh.")
+    if code == "tie":
+        return _l("Có %(n)s đơn vị cùng xếp thứ nhất; Ban Thi đua - Khen thưởng quyết định đơn vị được đề nghị "
+                  "Cờ thi đua của UBND tỉnh.", n=len(proposal.candidates))
+    return proposal.note

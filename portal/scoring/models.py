@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.org.models import Bloc, Unit
-from portal.text import utcnow
+from portal.text import to_local, utcnow, vi_key
 
 POINTS = sa.Numeric(7, 2)
 TOTAL = sa.Numeric(9, 2)
@@ -44,6 +44,9 @@ class CriteriaTable(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The table's score feed: every score write takes the next number (score.seq), so a live sheet asks
+    # for "what changed since n" exactly; the row lock orders the numbers as the writes commit.
+    score_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     bloc: Mapped[Bloc] = relationship()
     criteria: Mapped[list[Criterion]] = relationship(back_populates="table", order_by="Criterion.position",
@@ -138,6 +141,7 @@ class Score(db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     updated_by: Mapped[str] = mapped_column(sa.String(80), default="system")
+    seq: Mapped[int] = mapped_column(default=0, server_default="0", index=True)  # criteria_table.score_seq when written
 
     def __repr__(self) -> str:
         return f"<Score {self.scorecard_id}/{self.criterion_id}/{self.stage} {self.points} v{self.version}>"
@@ -176,3 +180,68 @@ class ScoringThresholds(db.Model):
     completed: Mapped[Decimal] = mapped_column(POINTS)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+# Units present at a bloc meeting: a join table rather than a JSON list, because the project stores no JSON
+# columns, the foreign keys keep the attendance pointing at real units, and one IN query loads them.
+bloc_meeting_unit = sa.Table(
+    "bloc_meeting_unit", db.metadata,
+    sa.Column("meeting_id", sa.ForeignKey("bloc_meeting.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_id", sa.ForeignKey("unit.id"), primary_key=True, index=True),
+)
+
+
+class BlocMeeting(db.Model):
+    """A bloc's year-end meeting (họp Khối): its details and its proposal of next year's leader and deputy.
+
+    The proposal is for year + 1; the Board's confirmation writes it into that year's memberships.
+    """
+
+    __tablename__ = "bloc_meeting"
+    __table_args__ = (
+        sa.UniqueConstraint("bloc_id", "year", name="uq_bloc_meeting_bloc_year"),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bloc_id: Mapped[int] = mapped_column(sa.ForeignKey("bloc.id"), index=True)
+    year: Mapped[int] = mapped_column(index=True)
+    # Stored in UTC like every datetime here (SQLite gives it back naive); `held_at` reads it in local time.
+    held_at_utc: Mapped[datetime | None] = mapped_column("held_at", sa.DateTime(timezone=True))
+    place: Mapped[str] = mapped_column(sa.String(300), default="")
+    chair: Mapped[str] = mapped_column(sa.String(300), default="")  # name and title
+    secretary: Mapped[str] = mapped_column(sa.String(300), default="")
+    content: Mapped[str] = mapped_column(sa.Text, default="")
+    next_leader_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    next_deputy_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    leadership_note: Mapped[str] = mapped_column(sa.String(2000), default="")
+    proposed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    proposed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    confirmed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(sa.String(80), default="system")
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    bloc: Mapped[Bloc] = relationship()
+    attendees: Mapped[list[Unit]] = relationship(secondary=bloc_meeting_unit)
+    next_leader: Mapped[Unit | None] = relationship(foreign_keys=[next_leader_unit_id])
+    next_deputy: Mapped[Unit | None] = relationship(foreign_keys=[next_deputy_unit_id])
+
+    @property
+    def held_at(self) -> datetime | None:
+        """When the meeting was held, aware, in Asia/Ho_Chi_Minh."""
+        return to_local(self.held_at_utc) if self.held_at_utc else None
+
+    @property
+    def present_units(self) -> list[Unit]:
+        """The units present, in Vietnamese order of their names."""
+        return sorted(self.attendees, key=lambda u: vi_key(u.name))
+
+    @property
+    def key(self) -> str:
+        """The meeting's name in the audit log: bloc code and year, e.g. `K1-2026`."""
+        return f"{self.bloc.code}-{self.year}"
+
+    def __repr__(self) -> str:
+        return f"<BlocMeeting {self.bloc_id}/{self.year} v{self.version}>"

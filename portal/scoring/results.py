@@ -20,9 +20,9 @@ from portal.org import services as org
 from portal.org.models import Bloc, Unit
 from portal.scoring import rules
 from portal.scoring.criteria import Member, criteria_of, members, version_arg
-from portal.scoring.labels import ACTION_LABELS, STAGE_LABELS, STATUS_LABELS, points_vi
+from portal.scoring.labels import ACTION_LABELS, STAGE_LABELS, STATUS_LABELS, flag_note, points_vi
 from portal.scoring.models import STAGES, CriteriaTable, Criterion, Result, Score, Scorecard, ScoringThresholds
-from portal.scoring.scores import totals_by_scorecard
+from portal.scoring.scores import bloc_complete, totals_by_scorecard
 from portal.text import utcnow
 
 # --- thresholds and results ----------------------------------------------------------------------
@@ -109,6 +109,7 @@ class ResultLine:
     classification: str | None
     flag: str | None
     appraised: bool = False  # among the units the Board appraises (ranked 1st–3rd when submitted)
+    complete: bool = True  # a bloc score on every scored item; else "chưa chấm đủ": no rank, no classification
 
     @property
     def unit(self) -> Unit:
@@ -137,16 +138,21 @@ class BlocResults:
 
 
 def compute(table: CriteriaTable, *, stored_flags: bool = True, the_members: list[Member] | None = None,
-            totals=None) -> BlocResults:
-    """Compute the results from the scores (live): totals per stage, rank with ties, classification, flags."""
+            totals=None, complete: dict[int, bool] | None = None) -> BlocResults:
+    """Compute the results from the scores (live): totals per stage, rank with ties, classification, flags.
+
+    One rule everywhere (page, API, record, XLSX): a unit lacking a bloc score on any scored item is
+    "chưa chấm đủ" — no rank, no classification, never ranked by its self-score.
+    """
     the_members = the_members if the_members is not None else members(table)
     totals = totals if totals is not None else totals_by_scorecard(table)
+    complete = complete if complete is not None else bloc_complete(table)
     thresholds = thresholds_for(table.year)
     by_card = {m.scorecard.id: totals.get(m.scorecard.id, {s: None for s in STAGES}) for m in the_members}
     member_of = {m.scorecard.id: m for m in the_members}
-    computed = rules.compute_results(by_card, table.status, thresholds)
+    computed = rules.compute_results(by_card, table.status, thresholds, complete)
     # The units the Board appraises: ranked 1st–3rd on the bloc's submitted results (ties included).
-    submitted_ranks = rules.compute_results(by_card, "submitted", thresholds)
+    submitted_ranks = rules.compute_results(by_card, "submitted", thresholds, complete)
     appraised = set(rules.which_units_appraised({k: v.rank for k, v in submitted_ranks.items()}))
     proposal = rules.propose_flags(computed, table.status)
     flags: dict[int, str | None] = {k: (None if v is None else str(v)) for k, v in proposal.flags.items()}
@@ -158,10 +164,10 @@ def compute(table: CriteriaTable, *, stored_flags: bool = True, the_members: lis
     lines = [ResultLine(member=member_of[k], totals={str(s): v for s, v in r.totals.items()}, effective_total=r.effective_total,
                         effective_stage=None if r.effective_stage is None else str(r.effective_stage), rank=r.rank, tie=r.tie,
                         classification=None if r.classification is None else str(r.classification), flag=flags.get(k),
-                        appraised=k in appraised)
+                        appraised=k in appraised, complete=r.complete)
              for k, r in computed.items()]
     tie = [k for k, r in computed.items() if r.rank == 1] if proposal.tie else []
-    return BlocResults(table=table, status=table.status, lines=lines, thresholds=thresholds, flag_note=proposal.note,
+    return BlocResults(table=table, status=table.status, lines=lines, thresholds=thresholds, flag_note=flag_note(proposal),
                        tie_candidates=tie, members=the_members)
 
 
@@ -373,7 +379,8 @@ def results_json(results: BlocResults) -> dict:
         "items": [{"unit": {"code": l.unit.code, "name": l.unit.name},
                    "totals": {s: rules.format_points(l.totals.get(s)) for s in STAGES},
                    "total": rules.format_points(l.effective_total), "rank": l.rank, "tie": l.tie,
-                   "classification": l.classification, "flag": l.flag, "appraised": l.appraised}
+                   "classification": l.classification, "flag": l.flag, "appraised": l.appraised,
+                   "complete": l.complete}
                   for l in results.lines],
-        "flag_note": results.flag_note,
+        "flag_note": None if results.flag_note is None else str(results.flag_note),
     }

@@ -16,6 +16,8 @@ Rules decided here (see each function for details):
 * **Effective total** (the one that ranks and classifies): the appraisal total once the results are
   ``appraised`` or ``final`` and the unit has one, else the bloc total, else the self total.  While
   the Board is still entering appraisal scores (status ``submitted``) the bloc ranking stands.
+  A unit without a bloc score on every scored item is "chưa chấm đủ": it has no effective total,
+  no rank and no classification (see :func:`compute_results`), so a draft never ranks by self-scores.
 * **Ranks** are competition ranks (100, 98, 98, 95 → 1, 2, 2, 4); units without a total get no rank.
 * **Flags**: after appraisal, the unit(s) ranked 1st on the effective total are proposed for the
   provincial flag unless classified "không hoàn thành"; a tie at rank 1 lists every tied unit as a
@@ -590,21 +592,30 @@ class UnitResult:
     rank: int | None
     tie: bool
     classification: Classification | None
+    complete: bool = True
 
 
 def compute_results(
     totals_by_unit: Mapping[K, Mapping[str, Decimal | None]],
     status: str,
     thresholds: Thresholds,
+    complete: Mapping[K, bool] | None = None,
 ) -> dict[K, UnitResult]:
     """Effective total, rank, tie and classification of every unit of a bloc.
 
     ``totals_by_unit`` maps a unit key to its :func:`stage_totals`.  The result is ordered like
     :func:`rank_with_ties` (by rank, then in the order given, unranked last).
+
+    ``complete`` says which units have a bloc score on every scored item.  A unit that hasn't is
+    "chưa chấm đủ": no effective total, no rank, no classification — never ranked by its self-score
+    or by half of its bloc scores (DESIGN §4.1).  Without ``complete`` every unit counts as complete.
     """
     status = _as_status(status)
     effective: dict[K, tuple[Stage | None, Decimal | None]] = {}
     for key, totals in totals_by_unit.items():
+        if complete is not None and not complete.get(key, False):
+            effective[key] = (None, None)
+            continue
         stage = effective_stage(totals, status)
         effective[key] = (stage, None if stage is None else totals[stage])
     ranks = rank_with_ties({key: value for key, (_, value) in effective.items()})
@@ -618,6 +629,7 @@ def compute_results(
             rank=info.rank,
             tie=info.tie,
             classification=classify(value, thresholds),
+            complete=complete is None or complete.get(key, False),
         )
     return results
 
@@ -650,13 +662,15 @@ class FlagProposal:
     ``flags`` maps every unit to ``"co_ubnd_tinh"``, ``"co_chinh_phu"`` or ``None``;
     ``candidates`` are the units proposed for the provincial flag (several when tied at rank 1);
     ``tie`` says the Board must choose among them (:func:`decide_flag_tie`); ``note`` explains,
-    in Vietnamese, a tie or why nobody is proposed.
+    in Vietnamese, a tie or why nobody is proposed; ``note_code`` names that note (``not_appraised``,
+    ``no_totals``, ``leader_not_completed``, ``tie``) so the pages can say it in their language.
     """
 
     flags: dict[Any, Flag | None]
     candidates: tuple[Any, ...] = ()
     tie: bool = False
     note: str | None = None
+    note_code: str | None = None
 
     def flag_of(self, key: Any) -> Flag | None:
         return self.flags.get(key)
@@ -686,10 +700,11 @@ def propose_flags(results: Mapping[K, _Ranked], status: str) -> FlagProposal:
         return FlagProposal(
             flags=flags,
             note="Chỉ đề nghị Cờ thi đua sau khi kết quả đã được thẩm định.",
+            note_code="not_appraised",
         )
     leaders = [key for key, result in results.items() if result.rank == 1]
     if not leaders:
-        return FlagProposal(flags=flags, note="Chưa có đơn vị nào có tổng điểm.")
+        return FlagProposal(flags=flags, note="Chưa có đơn vị nào có tổng điểm.", note_code="no_totals")
     candidates = tuple(
         key
         for key in leaders
@@ -702,6 +717,7 @@ def propose_flags(results: Mapping[K, _Ranked], status: str) -> FlagProposal:
                 "Đơn vị dẫn đầu Khối xếp loại Không hoàn thành nên không được đề nghị "
                 "Cờ thi đua của UBND tỉnh."
             ),
+            note_code="leader_not_completed",
         )
     for key in candidates:
         flags[key] = Flag.CO_UBND_TINH
@@ -714,6 +730,7 @@ def propose_flags(results: Mapping[K, _Ranked], status: str) -> FlagProposal:
                 f"Có {len(candidates)} đơn vị cùng xếp thứ nhất; Ban Thi đua - Khen thưởng "
                 "quyết định đơn vị được đề nghị Cờ thi đua của UBND tỉnh."
             ),
+            note_code="tie",
         )
     return FlagProposal(flags=flags, candidates=candidates)
 

@@ -169,11 +169,13 @@ def _write_score(actor, scorecard, criterion, stage, raw_points, version, *, not
     _check_writable(table, scorecard, stage)
 
     current = _read_cell(scorecard.id, criterion.id, stage)
-    if current.version != expected:
-        raise _conflict(current)
     new_note = current.note if note is None else note
     if current.version and current.points == points and current.note == new_note:
-        return current  # nothing changed: no write, no audit line
+        # Nothing to change — also when another scorer stored the very same value meanwhile: two people
+        # agreeing is no conflict ("Lấy giá trị 4 / Ghi đè bằng 4" asked nothing). No write, no audit line.
+        return current
+    if current.version != expected:
+        raise _conflict(current)
 
     now = utcnow()
     if not table.locked:
@@ -185,7 +187,7 @@ def _write_score(actor, scorecard, criterion, stage, raw_points, version, *, not
             audit.record(actor, "criteria.lock", "criteria_table", table.key, after={"locked": True, "auto": True},
                          summary=f"Bảng điểm {table.key} tự khóa khi bắt đầu chấm điểm")
     values = {"points": points, "note": new_note, "updated_at": now, "updated_by_id": getattr(actor, "id", None),
-              "updated_by": getattr(actor, "username", None) or "system"}
+              "updated_by": getattr(actor, "username", None) or "system", "seq": next_seq(table.id)}
     if expected == 0:
         written = insert_ignoring_conflicts(Score.__table__, [{
             "scorecard_id": scorecard.id, "criterion_id": criterion.id, "stage": stage, "version": 1, **values}])
@@ -196,8 +198,12 @@ def _write_score(actor, scorecard, criterion, stage, raw_points, version, *, not
                    Score.version == expected)
             .values(version=Score.version + 1, **values)).rowcount
     if written != 1:
+        # No write happened, so the transaction (maybe holding other cells of a batch) is still sound.
+        other = _read_cell(scorecard.id, criterion.id, stage)
+        if other.points == points and other.note == new_note:
+            return other  # another scorer stored the same meanwhile: no conflict
         db.session.rollback()
-        raise _conflict(_read_cell(scorecard.id, criterion.id, stage))
+        raise _conflict(other)
 
     # After the write (this transaction now holds the write lock on SQLite, a share lock on PostgreSQL):
     # a status change or a self-score submission that committed meanwhile is seen here, and wins.
@@ -219,6 +225,20 @@ def _write_score(actor, scorecard, criterion, stage, raw_points, version, *, not
                  summary=(f"{rules.STAGE_LABELS[stage]} {unit_name}: “{criterion.title[:80]}” "
                           f"{points_vi(current.points) or '—'} → {points_vi(points) or '—'}"))
     return saved
+
+
+def next_seq(table_id: int) -> int:
+    """Take the table's next score-feed number (in the current transaction; its row lock orders the writers)."""
+    return db.session.execute(sa.update(CriteriaTable).where(CriteriaTable.id == table_id)
+                              .values(score_seq=CriteriaTable.score_seq + 1).returning(CriteriaTable.score_seq)
+                              .execution_options(synchronize_session=False)).scalar_one()
+
+
+def _self_scores_changed(scorecard: Scorecard) -> None:
+    """A self-score sent or returned becomes visible or hidden to others: its cells go on the feed again."""
+    seq = next_seq(scorecard.table_id)
+    db.session.execute(sa.update(Score.__table__).where(Score.scorecard_id == scorecard.id, Score.stage == "self")
+                       .values(seq=seq))
 
 
 @dataclass
@@ -300,13 +320,42 @@ def save_form(actor, table: CriteriaTable, stage: str, entries: list[tuple]) -> 
     return save_many(actor, changes)
 
 
-def submit_self(actor, scorecard: Scorecard) -> None:
-    """Send the unit's self-score to the bloc (then it is read-only for the unit); every scored item needs points."""
+def _unsaved_cells(scorecard: Scorecard, criteria: list[Criterion], shown: dict[int, Any]) -> dict[str, str]:
+    """Cells whose points, as the form shows them, are not what is stored: refused or not saved yet."""
+    by_id = {c.id: c for c in criteria}
+    stored = {r.criterion_id: r.points for r in db.session.execute(
+        sa.select(Score.criterion_id, Score.points).where(Score.scorecard_id == scorecard.id, Score.stage == "self"))}
+    problems = {}
+    for criterion_id, raw in shown.items():
+        if criterion_id not in by_id:
+            continue
+        key = f"{scorecard.id}-{criterion_id}-self"
+        try:
+            points = parse_points(by_id[criterion_id], raw)
+        except ValidationFailed as exc:
+            problems[key] = exc.errors.get("points") or exc.message
+            continue
+        old = stored.get(criterion_id)
+        if points != (None if old is None else rules.normalize_points(old)):
+            problems[key] = _("Chưa lưu: điểm đang lưu là %(old)s.", old=points_vi(old) or "—")
+    return problems
+
+
+def submit_self(actor, scorecard: Scorecard, *, shown: dict[int, Any] | None = None) -> None:
+    """Send the unit's self-score to the bloc (then it is read-only for the unit); every scored item needs points.
+
+    `shown` is {criterion id: points as typed} of the form the officer submits from: while any of them is
+    refused or not saved, nothing is sent — the stored values must never go out in place of what is on screen.
+    """
     policy.require(actor, "scoring.self.edit", scorecard)
     _check_writable(scorecard.table, scorecard, "self")
     criteria = criteria_of(scorecard.table)
     if not criteria:
         raise ValidationFailed(_("Bảng điểm chưa có tiêu chí nào."))
+    unsaved = _unsaved_cells(scorecard, criteria, shown or {})
+    if unsaved:
+        raise ValidationFailed(_("Chưa gửi: còn %(n)s ô chưa lưu hoặc bị từ chối (đánh dấu đỏ). Hãy sửa và lưu các ô đó rồi gửi lại.",
+                                 n=len(unsaved)), errors=unsaved)
     given = {r.criterion_id for r in db.session.execute(
         sa.select(Score.criterion_id).where(Score.scorecard_id == scorecard.id, Score.stage == "self", Score.points.is_not(None)))}
     missing = [c for c in criteria if c.kind == "scored" and c.id not in given]
@@ -321,6 +370,7 @@ def submit_self(actor, scorecard: Scorecard) -> None:
     if not done:
         db.session.rollback()
         raise Conflict(_("Bản tự chấm này đã được gửi."))
+    _self_scores_changed(scorecard)
     audit.record(actor, "self.submit", "scorecard", scorecard.id, after={"self_submitted": True},
                  summary=f"{scorecard.unit.name} gửi bản tự chấm")
     db.session.commit()
@@ -340,6 +390,7 @@ def return_self(actor, scorecard: Scorecard, reason: str) -> None:
     if not done:
         db.session.rollback()
         raise Conflict(_("Bản tự chấm này chưa được gửi."))
+    _self_scores_changed(scorecard)
     audit.record(actor, "self.return", "scorecard", scorecard.id, before={"self_submitted": True},
                  after={"self_submitted": False, "reason": reason}, summary=f"Trả lại bản tự chấm của {scorecard.unit.name}: {reason}"[:300])
     db.session.commit()
@@ -383,6 +434,21 @@ def totals_by_scorecard(table: CriteriaTable, *, include_draft_self: bool = Fals
     for scorecard_id, stage, value in db.session.execute(query):
         totals[scorecard_id][stage] = rules.normalize_points(Decimal(value))
     return totals
+
+
+def bloc_complete(table: CriteriaTable) -> dict[int, bool]:
+    """Return {scorecard id: whether it has a bloc score on every scored item} in two queries.
+
+    The one rule of draft results (DESIGN §4.1): a unit lacking any is "chưa chấm đủ", unranked and unclassified.
+    """
+    needed = db.session.scalar(sa.select(sa.func.count(Criterion.id))
+                               .where(Criterion.table_id == table.id, Criterion.kind == "scored")) or 0
+    given = dict(db.session.execute(
+        sa.select(Score.scorecard_id, sa.func.count(Score.criterion_id))
+        .join(Criterion, Criterion.id == Score.criterion_id).join(Scorecard, Scorecard.id == Score.scorecard_id)
+        .where(Scorecard.table_id == table.id, Score.stage == "bloc", Score.points.is_not(None), Criterion.kind == "scored")
+        .group_by(Score.scorecard_id)).all())
+    return defaultdict(lambda: needed == 0, {card: count >= needed for card, count in given.items()})
 
 
 def own_total(scorecard: Scorecard, stage: str) -> Decimal | None:
@@ -444,10 +510,29 @@ def _vi(points: str | None) -> str:
     return "" if points is None else points.replace(".", ",")
 
 
-def scores_json(user, table: CriteriaTable) -> dict:
-    """Every scorecard the user may see, each with every criterion × visible stage (version 0 when never set)."""
+def parse_feed_token(token) -> int | None:
+    """The `since` token of the score feed: the feed number the caller has seen (absent: everything)."""
+    if token is None or token == "":
+        return None
+    text = str(token).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise ValidationFailed(_("Mã «since» không hợp lệ; hãy dùng «token» của lần đọc trước."), errors={"since": _("Cần một số.")})
+    return int(text)
+
+
+def scores_json(user, table: CriteriaTable, *, since: int | None = None) -> dict:
+    """Every scorecard the user may see, each with every criterion × visible stage (version 0 when never set).
+
+    With `since` (a feed token of an earlier answer) only the scores written after it come, in fixed queries,
+    with the new `token`: the live meeting sheet polls this. A token the feed hasn't reached (a restored
+    database) answers everything again with `"reset": true`.
+    """
     criteria = criteria_of(table)
     the_members = members(table)
+    token = db.session.scalar(sa.select(CriteriaTable.score_seq).where(CriteriaTable.id == table.id)) or 0
+    reset = since is not None and since > token
+    if reset:
+        since = None
     visible = []
     for m in the_members:
         stages = visible_stages(user, table, m.scorecard)
@@ -456,8 +541,11 @@ def scores_json(user, table: CriteriaTable) -> dict:
     ids = [m.scorecard.id for m, _s in visible]
     cells: dict[tuple[int, int, str], Cell] = {}
     if ids:
-        for r in db.session.execute(sa.select(Score.scorecard_id, Score.criterion_id, Score.stage, Score.points, Score.version,
-                                              Score.note).where(Score.scorecard_id.in_(ids))):
+        query = sa.select(Score.scorecard_id, Score.criterion_id, Score.stage, Score.points, Score.version,
+                          Score.note).where(Score.scorecard_id.in_(ids))
+        if since is not None:
+            query = query.where(Score.seq > since, Score.seq <= token)
+        for r in db.session.execute(query):
             cells[(r.scorecard_id, r.criterion_id, r.stage)] = Cell(
                 None if r.points is None else rules.normalize_points(r.points), r.version, r.note or "")
     cards = []
@@ -465,12 +553,21 @@ def scores_json(user, table: CriteriaTable) -> dict:
         scores = []
         for c in criteria:
             for stage in stages:
-                cell = cells.get((m.scorecard.id, c.id, stage), EMPTY)
+                cell = cells.get((m.scorecard.id, c.id, stage))
+                if cell is None and since is not None:
+                    continue
+                cell = cell or EMPTY
                 entry = {"criterion": c.id, "stage": stage, "points": rules.format_points(cell.points), "version": cell.version}
                 if cell.note:
                     entry["note"] = cell.note
                 scores.append(entry)
-        cards.append({"id": m.scorecard.id, "unit": {"code": m.unit.code, "name": m.unit.name},
-                      "self_submitted": m.scorecard.self_submitted_at is not None, "scores": scores})
-    return {"bloc": table.bloc.code, "year": table.year, "status": table.status,
-            "criteria": [c.to_dict() for c in criteria], "scorecards": cards}
+        if scores or since is None:
+            cards.append({"id": m.scorecard.id, "unit": {"code": m.unit.code, "name": m.unit.name},
+                          "self_submitted": m.scorecard.self_submitted_at is not None, "scores": scores})
+    answer = {"bloc": table.bloc.code, "year": table.year, "status": table.status, "criteria_version": table.version,
+              "token": str(token), "scorecards": cards}
+    if since is None:
+        answer["criteria"] = [c.to_dict() for c in criteria]
+    if reset:
+        answer["reset"] = True
+    return answer

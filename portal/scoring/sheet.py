@@ -18,7 +18,7 @@ from portal.scoring.criteria import CriteriaRow, Member, criteria_of, criteria_r
 from portal.scoring.labels import points_vi
 from portal.scoring.models import CriteriaTable, Criterion, Score, Scorecard
 from portal.scoring.results import compute
-from portal.scoring.scores import EMPTY, Cell, stage_action, totals_by_scorecard
+from portal.scoring.scores import EMPTY, Cell, bloc_complete, stage_action, totals_by_scorecard
 
 
 @dataclass
@@ -41,29 +41,33 @@ class Sheet:
     # Per criterion, per unit column: (scorecard id, "sc-cr" key, shown points, version, shown comparison,
     # " differs" or "") — ready to print, so the 800 cells of a big sheet cost no function call each.
     grid: dict[int, list[tuple]] = field(default_factory=dict)
+    token: int = 0  # the score feed's number when the cells were read: the live sheet asks for what came after
 
 
 def sheet_ranks(stage: str, totals: dict[int, dict[str, Decimal | None]], columns: list[Member],
-                all_members: list[Member]) -> tuple[dict, dict]:
+                all_members: list[Member], complete: dict[int, bool]) -> tuple[dict, dict]:
     """Return ({scorecard: stage total}, {scorecard: RankInfo}) as the sheet shows them live.
 
     The bloc sheet ranks on the bloc totals; the appraisal sheet ranks every unit as appraisal would
-    (the appraisal total where there is one, else the bloc total).
+    (the appraisal total where there is one, else the bloc total). As on the results page, a unit without a
+    bloc score on every scored item is not ranked ("chưa chấm đủ").
     """
     stage_totals = {m.scorecard.id: totals.get(m.scorecard.id, {}).get(stage) for m in columns}
     if stage == "appraisal":
         basis = {m.scorecard.id: rules.effective_total(totals.get(m.scorecard.id, {}), "appraised") for m in all_members}
     elif stage == "bloc":
-        basis = stage_totals
+        basis = dict(stage_totals)
     else:
         basis = {}
-    return stage_totals, rules.rank_with_ties(basis)
+    return stage_totals, rules.rank_with_ties({k: (v if complete[k] else None) for k, v in basis.items()})
 
 
 def build_sheet(user, table: CriteriaTable, stage: str, *, the_members: list[Member] | None = None) -> Sheet:
     """Load the bloc or appraisal scoring sheet in a fixed number of queries, whatever its size."""
     if stage not in ("bloc", "appraisal"):
         raise NotFound(_("Giai đoạn chấm không hợp lệ: %(stage)s.", stage=stage))
+    # Read before the cells: a save landing in between comes again through the feed (the page skips what it has).
+    token = db.session.scalar(sa.select(CriteriaTable.score_seq).where(CriteriaTable.id == table.id)) or 0
     criteria = criteria_of(table)
     the_members = the_members if the_members is not None else members(table)
     totals = totals_by_scorecard(table)
@@ -100,12 +104,17 @@ def build_sheet(user, table: CriteriaTable, stage: str, *, the_members: list[Mem
             differs = " differs" if other is not None and cell.points is not None and other != cell.points else ""
             line.append((sc_id, f"{sc_id}-{c.id}", shown[cell.points], cell.version, shown[other], differs))
         grid[c.id] = line
-    stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members)
+    if stage == "bloc":  # the cells are the bloc scores: completeness costs no query
+        scored = [c.id for c in criteria if c.kind == "scored"]
+        complete = {i: all(cells.get((i, c), EMPTY).points is not None for c in scored) for i in ids}
+    else:
+        complete = bloc_complete(table)
+    stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members, complete)
     compare_totals = {i: totals.get(i, {}).get(compare_stage) for i in ids}
     editable = rules.stage_editable(table.status, stage) and policy.can(user, stage_action(stage), table.bloc, year=table.year)
     return Sheet(table=table, stage=stage, compare_stage=compare_stage, criteria=criteria, rows=criteria_rows(criteria),
                  columns=columns, cells=cells, compare=compare, totals=stage_totals, compare_totals=compare_totals,
-                 ranks=ranks, editable=editable, maxima=rules.table_maxima(criteria), grid=grid)
+                 ranks=ranks, editable=editable, maxima=rules.table_maxima(criteria), grid=grid, token=token)
 
 
 def live_totals(table: CriteriaTable, stage: str) -> tuple[list[Member], dict, dict]:
@@ -116,7 +125,7 @@ def live_totals(table: CriteriaTable, stage: str) -> tuple[list[Member], dict, d
         columns = compute(table, the_members=the_members, totals=totals).appraisal_members
     else:
         columns = the_members
-    stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members)
+    stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members, bloc_complete(table))
     return columns, stage_totals, ranks
 
 

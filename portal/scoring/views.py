@@ -15,6 +15,7 @@ from portal.auth.forms import EmptyForm
 from portal.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from portal.extensions import htmx
 from portal.org import services as org
+from portal.scoring import meeting as meetings
 from portal.scoring import rules
 from portal.scoring import services as scoring
 from portal.text import format_date, today_local
@@ -22,6 +23,10 @@ from portal.text import format_date, today_local
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
 CELL_FIELD = re.compile(r"^p-(\d+)-(\d+)$")
+# How often an open sheet asks the score feed for other people's saves: "within about two seconds" at the meeting,
+# one small indexed query per viewer and poll (polling, not server-sent events: a waitress thread is not held per
+# viewer, and any number of processes answer it from the database).
+LIVE_INTERVAL_MS = 1500
 
 
 @bp.before_request
@@ -99,6 +104,7 @@ def _criteria_context(bloc, year, table, *, errors=None, message=None, form=None
         "maxima": rules.table_maxima(criteria), "can_edit": can_edit and not (table and table.locked),
         "can_lock": can_edit and table is not None and not table.locked and bool(criteria),
         "can_unlock": policy.can(current_user, "scoring.board") and table is not None and table.locked and table.status == "draft",
+        "scoring_started": table is not None and table.locked and scoring.scoring_started(table),
         "may_edit": can_edit, "prev_table": prev, "blocs": org.list_blocs(), "errors": errors or {}, "message": message,
         "failed": failed,
         "form": form or {}, "editing": editing, "history": history, "names": people.event_names(history),
@@ -113,10 +119,12 @@ def criteria(year, bloc_code):
     """Show the bloc-year's criteria table; its leader's officers and the Board edit it here."""
     bloc, year = _bloc_and_year(year, bloc_code)
     table = scoring.find_table(bloc, year)
-    return render_template("scoring/criteria.html", **_criteria_context(bloc, year, table))
+    form = {k: request.args[k] for k in ("group", "kind") if request.args.get(k)}
+    return render_template("scoring/criteria.html", **_criteria_context(bloc, year, table, form=form or None))
 
 
-def _editor_response(bloc, year, *, ok: str | None = None, exc: ServiceError | None = None, form=None, editing=None):
+def _editor_response(bloc, year, *, ok: str | None = None, exc: ServiceError | None = None, form=None, editing=None,
+                     next_form=None):
     """Answer a criteria edit: the editor block for htmx, else a redirect (or the page with the error)."""
     table = scoring.find_table(bloc, year)
     if exc is not None:
@@ -127,13 +135,17 @@ def _editor_response(bloc, year, *, ok: str | None = None, exc: ServiceError | N
         flash(exc.message, "error")
         return render_template("scoring/criteria.html", **context), exc.status
     if htmx:
-        return render_block("scoring/criteria.html", "editor", **_criteria_context(bloc, year, table, message=ok))
+        return render_block("scoring/criteria.html", "editor", **_criteria_context(bloc, year, table, message=ok, form=next_form))
     if ok:
         flash(ok, "success")
-    return redirect(url_for("scoring.criteria", year=year, bloc_code=bloc.code))
+    target = url_for("scoring.criteria", year=year, bloc_code=bloc.code)
+    if next_form:  # without JavaScript too: the add form comes back with the same group and kind
+        target = url_for("scoring.criteria", year=year, bloc_code=bloc.code, group=next_form["group"] or None,
+                         kind=next_form["kind"] or None) + "#a-title"
+    return redirect(target)
 
 
-def _criteria_call(year, bloc_code, fn, ok: str, *, form=None, editing=None):
+def _criteria_call(year, bloc_code, fn, ok: str, *, form=None, editing=None, next_form=None):
     bloc, year = _bloc_and_year(year, bloc_code)
     policy.require(current_user, "scoring.criteria.edit", bloc, year=year)
     table = scoring.table_for(bloc, year)
@@ -141,7 +153,7 @@ def _criteria_call(year, bloc_code, fn, ok: str, *, form=None, editing=None):
         fn(table)
     except (ValidationFailed, Conflict) as exc:
         return _editor_response(bloc, year, exc=exc, form=form, editing=editing)
-    return _editor_response(bloc, year, ok=ok)
+    return _editor_response(bloc, year, ok=ok, next_form=next_form)
 
 
 def _item_form() -> dict:
@@ -154,7 +166,9 @@ def add_criterion(year, bloc_code):
     data = _item_form()
     return _criteria_call(year, bloc_code, lambda t: scoring.add_criterion(
         current_user, t, data, version=request.form.get("version"), after_id=request.form.get("after")),
-        _("Đã thêm tiêu chí."), form=data)
+        _("Đã thêm tiêu chí."), form=data,
+        # The next item usually belongs to the same group and kind: keep them, and the cursor in its title.
+        next_form={"group": data["group"], "kind": data["kind"], "focus": True})
 
 
 @bp.route("/<int:year>/<bloc_code>/criteria/items/<int:criterion_id>", methods=["GET", "POST"])
@@ -360,6 +374,11 @@ def sheet(year, bloc_code):
     if stage not in ("bloc", "appraisal"):
         raise NotFound(_("Giai đoạn chấm không hợp lệ."))
     table = _sheet_table(year, bloc_code, stage)
+    if request.method == "GET" and request.args.get("part") == "totals":
+        # The live sheet asks for the footer when the feed brought someone else's scores.
+        columns, totals, ranks = scoring.live_totals(table, stage)
+        return render_block("scoring/sheet.html", "live_totals", columns=columns, totals=totals, ranks=ranks, stage=stage,
+                            **_labels())
     the_members = scoring.ensure_scorecards(table)
     errors, conflicts, raws, status = {}, {}, {}, 200
     if request.method == "POST":
@@ -375,11 +394,19 @@ def sheet(year, bloc_code):
         else:
             flash(_("Đã lưu %(n)s ô điểm.", n=n) if n else _("Không có ô nào thay đổi."), "success")
             return redirect(url_for("scoring.sheet", year=table.year, bloc_code=table.bloc.code, stage=stage))
-    data = scoring.build_sheet(current_user, table, stage, the_members=the_members)
-    context = {"s": data, "table": table, "bloc": table.bloc, "year": table.year, "stage": stage, "errors": errors,
-               "conflicts": conflicts, "raws": raws if errors else {},
-               "can_appraise": policy.can(current_user, "scoring.board"), **_labels()}
+    context = sheet_context(table, stage, the_members=the_members, errors=errors, conflicts=conflicts, raws=raws if errors else {},
+                            projector=request.args.get("projector") == "1")
     return render_template("scoring/sheet.html", **context), status
+
+
+def sheet_context(table, stage: str, *, the_members=None, errors=None, conflicts=None, raws=None, projector=False) -> dict:
+    """Everything sheet.html needs (the sheet page, and the import's refusal shown on it)."""
+    data = scoring.build_sheet(current_user, table, stage, the_members=the_members)
+    if projector:
+        data.editable = False  # the wall shows; laptops type
+    return {"s": data, "table": table, "bloc": table.bloc, "year": table.year, "stage": stage, "errors": errors or {},
+            "conflicts": conflicts or {}, "raws": raws or {}, "projector": projector, "live_interval": LIVE_INTERVAL_MS,
+            "can_appraise": policy.can(current_user, "scoring.board"), **_labels()}
 
 
 def _conflict_cells(current) -> dict:
@@ -457,11 +484,15 @@ def card(scorecard_id):
 def submit_card(scorecard_id):
     """Send the unit's self-score to the bloc."""
     scorecard = scoring.get_scorecard(scorecard_id)
+    # The submit button belongs to the scorecard's form: what the officer sees on screen comes along.
+    shown = {int(m.group(2)): value for key, value in request.form.items()
+             if (m := CELL_FIELD.match(key)) and int(m.group(1)) == scorecard.id}
     try:
-        scoring.submit_self(current_user, scorecard)
+        scoring.submit_self(current_user, scorecard, shown=shown)
     except (ValidationFailed, Conflict) as exc:
         flash(exc.message, "error")
-        return render_template("scoring/card.html", **_card_context(scoring.get_scorecard(scorecard_id), errors=exc.errors)), exc.status
+        return render_template("scoring/card.html", **_card_context(scoring.get_scorecard(scorecard_id), errors=exc.errors,
+                                                                    raws=shown)), exc.status
     flash(_("Đã gửi bản tự chấm của %(unit)s.", unit=scorecard.unit.name), "success")
     return redirect(url_for("scoring.card", scorecard_id=scorecard_id))
 
@@ -518,6 +549,7 @@ def _results_context(table, *, errors=None) -> dict:
     results = scoring.compute(table)
     steps = scoring.status_steps(table)
     return {"r": results, "table": table, "bloc": table.bloc, "year": table.year,
+            "leadership_state": meetings.state_of(meetings.meeting_of(table.bloc, table.year)),
             "actions": scoring.allowed_actions(current_user, table), "steps": steps,
             "names": people.event_names(steps.values()),
             "is_board": policy.can(current_user, "scoring.board"),
@@ -529,7 +561,10 @@ def _results_context(table, *, errors=None) -> dict:
 def results(year, bloc_code):
     """The bloc's results: totals per stage, rank with ties, classification, flags, status and its steps."""
     table = _results_table(year, bloc_code)
-    return render_template("scoring/results.html", **_results_context(table))
+    context = {**_results_context(table), "projector": request.args.get("projector") == "1"}
+    if request.args.get("part") == "table":  # the projector's results follow the meeting live
+        return render_block("scoring/results.html", "results_table", **context)
+    return render_template("scoring/results.html", **context)
 
 
 @bp.route("/<int:year>/<bloc_code>/results/<action>", methods=["POST"])
@@ -641,3 +676,7 @@ def record_pdf(year, bloc_code):
     scoring.ensure_scorecards(table)
     data = record_module.record_pdf(scoring.compute(table), printed_on=today_local())
     return _download(data, "application/pdf", f"bien-ban-{table.bloc.code}-{table.year}.pdf")
+
+
+# The meeting's follow-ups register their routes on this blueprint from their own modules.
+from portal.scoring import draft_views, import_views, leadership_views  # noqa: E402,F401

@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from portal.auth import policy
+from portal.documents.labels import TYPE_LABELS
 from portal.documents.models import DOCUMENT_TYPES
 from portal.errors import ValidationFailed
 from portal.extensions import htmx
 from portal.org import services as org
 from portal.search import services as search_service
-from portal.web import int_arg, year_arg
 from portal.search.engine import SearchQuery
+from portal.web import int_arg, year_arg
 
 # Deeper than this nobody reads; a bound keeps an engine from collecting millions of hits to skip them.
 MAX_PAGE = 1000
@@ -45,7 +46,7 @@ def index():
     except ValidationFailed as exc:
         query, error = SearchQuery(), exc.message
     result = search_service.search(query) if query.q.strip() or query.year_from or query.type or query.bloc else None
-    context = {"query": query, "result": result, "error": error, "types": DOCUMENT_TYPES, "blocs": org.list_blocs()}
+    context = {"query": query, "result": result, "error": error, "types": TYPE_LABELS, "blocs": org.list_blocs()}
     if htmx and htmx.target == "search-results":
         return render_block("search/index.html", "results", **context)
     return render_template("search/index.html", **context)

@@ -74,6 +74,35 @@
     if (input.classList && input.classList.contains("cell-input")) { input.select(); }
   });
 
+  // A click in a cell that already has the focus selects its content too, as a spreadsheet does: typing
+  // "3" over "4,5" gives "3", not "34,5". A double click still places the caret to edit inside.
+  document.addEventListener("mousedown", function (event) {
+    var input = event.target;
+    if (input.classList && input.classList.contains("cell-input") && input === document.activeElement &&
+        event.detail < 2 && event.button === 0) {
+      event.preventDefault();  // no caret placed where the mouse is (the browser would undo a select() in click)
+      input.select();
+    }
+  });
+
+  // Submitting a self-score while a cell on screen is refused or not saved would send the stored values
+  // instead: stop it here (the server refuses it too). Window capture runs before the confirm question.
+  window.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || !button.dataset.unsaved) { return; }
+    var pending = Array.prototype.some.call(event.target.querySelectorAll(".cell-input"), function (input) {
+      var saved = input.dataset.saved !== undefined ? input.dataset.saved : input.defaultValue;
+      var td = cellOf(input);
+      return input.getAttribute("aria-invalid") === "true" || (td && td.classList.contains("cell-unsaved")) ||
+        !samePoints(input.value, saved);
+    });
+    if (pending) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      window.alert(button.dataset.unsaved);
+    }
+  }, true);
+
   // "8,50" and "8,5" are the same points: only then may the stored display replace what is in the input.
   function samePoints(typed, stored) {
     typed = String(typed).trim();
@@ -141,12 +170,115 @@
       }
       if (refused) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
       var td = cellOf(input);
-      if (td) { td.classList.remove("cell-unsaved"); }
+      if (td) { td.classList.remove("cell-unsaved", "cell-remote"); }
       input.removeAttribute("title");
     }
     if (note && slot.dataset.note !== undefined && force) { note.value = slot.dataset.note; }
     showInBar(slot);
     if (force && input) { input.focus(); }
+  });
+
+  // The live meeting view: every open sheet asks the score feed what changed since its token and writes
+  // other people's saves into the cells — never into the one being typed in, nor one holding an unsaved
+  // value (its own save will then meet the other value as a conflict, as it must). Then the footer.
+  function vi(points) { return points === null || points === undefined ? "" : String(points).replace(".", ","); }
+
+  function flashCell(td) {
+    if (!td) { return; }
+    td.classList.remove("cell-live");
+    void td.offsetWidth;  // restart the animation
+    td.classList.add("cell-live");
+  }
+
+  function applyScore(sheet, key, score) {
+    var shown = vi(score.points);
+    var input = document.getElementById("i" + key);
+    if (input) {
+      var version = document.getElementById("v" + key);
+      if (version && Number(version.value) >= score.version) { return false; }
+      var saved = input.dataset.saved !== undefined ? input.dataset.saved : input.defaultValue;
+      if (input === document.activeElement || !samePoints(input.value, saved) || input.getAttribute("aria-invalid") === "true") {
+        cellOf(input).classList.add("cell-remote");
+        input.title = (sheet.dataset.msgRemote || "").replace("%s", shown || "—");
+        return false;
+      }
+      input.value = shown;
+      input.dataset.saved = shown;
+      if (version) { version.value = score.version; }
+      flashCell(cellOf(input));
+      return true;
+    }
+    var span = document.getElementById("s" + key);
+    if (span && span.textContent !== shown) {
+      span.textContent = shown;
+      flashCell(cellOf(span));
+      return true;
+    }
+    return false;
+  }
+
+  function startFeed(sheet) {
+    var token = sheet.dataset.token;
+    var stage = sheet.dataset.stage;
+    var interval = Number(sheet.dataset.interval) || 1500;
+    var timer = null;
+    var busy = false;
+
+    function schedule(delay) {
+      clearTimeout(timer);
+      timer = setTimeout(poll, delay === undefined ? (document.hidden ? interval * 8 : interval) : delay);
+    }
+
+    function apply(data) {
+      if (data.status !== sheet.dataset.status || String(data.criteria_version) !== sheet.dataset.criteriaVersion || data.reset) {
+        var stale = document.getElementById("sheet-stale");
+        if (stale) { stale.hidden = false; }
+      }
+      var changed = false;
+      (data.scorecards || []).forEach(function (card) {
+        (card.scores || []).forEach(function (score) {
+          if (score.stage === stage && applyScore(sheet, card.id + "-" + score.criterion, score)) { changed = true; }
+        });
+      });
+      token = data.token;
+      if (changed) { refreshTotals(); }
+    }
+
+    // The footer (totals and ranks, by the same rule as the results page) comes from the server.
+    function refreshTotals() {
+      fetch(sheet.dataset.totals, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          var outer = document.createElement("template");
+          outer.innerHTML = html;
+          var inner = outer.content.querySelector("template");
+          var rows = inner ? inner.content : outer.content;
+          ["sheet-totals", "sheet-ranks"].forEach(function (id) {
+            var fresh = rows.querySelector("#" + id);
+            var old = document.getElementById(id);
+            if (fresh && old) { fresh.removeAttribute("hx-swap-oob"); old.replaceWith(fresh); }
+          });
+        })
+        .catch(function () { /* the next change brings them */ });
+    }
+
+    function poll() {
+      if (busy) { return; }
+      busy = true;
+      fetch(sheet.dataset.feed + "?since=" + encodeURIComponent(token), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data) { apply(data); } })
+        .catch(function () { /* offline for a moment: the next poll catches up from the same token */ })
+        .then(function () { busy = false; schedule(); });
+    }
+
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { schedule(0); } });
+    schedule();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var sheet = document.getElementById("sheet");
+    if (sheet && sheet.dataset.feed && window.fetch) { startFeed(sheet); }
   });
 
   // A save that did not reach the server (network down, server error) stays visible in the cell; the

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from portal.auth import services as accounts
 from portal.scoring import services as scoring
-from tests.e2e.conftest import TEST_SERVER_NOISE, login
+from tests.e2e.conftest import login
 from tests.unit.test_scoring_services import build_table
 
 REFUSED_CELL = ("status of 409", "status of 422")
@@ -72,12 +72,11 @@ def test_fill_a_row_with_the_keyboard_and_see_totals_and_ranks(page, live_server
     expect(page.locator(f"#t{u2}")).to_have_text("8,5")
     expect(page.locator(f"#t{u3}")).to_have_text("9")
     expect(page.locator(f"#t{u1}")).to_have_text("7")
-    expect(page.locator(f"#r{u3}")).to_have_text("1")
-    expect(page.locator(f"#r{u2}")).to_have_text("2")
-    expect(page.locator(f"#r{u1}")).to_have_text("3")
+    for sc in (u2, u3, u1):  # one scored item of two: "chưa chấm đủ", no rank yet (DESIGN §4.1)
+        expect(page.locator(f"#r{sc}")).to_have_text("—")
     expect(page.locator(f"#i{u1}-{c2}")).to_be_focused()
 
-    # Arrow keys: left along the row, and the rank follows a second criterion.
+    # Arrow keys: left along the row, and the rank comes with the unit's last scored item.
     page.keyboard.type("20")
     page.keyboard.press("ArrowLeft")  # the caret is at the end: stays in the cell
     page.keyboard.press("Home")
@@ -85,6 +84,7 @@ def test_fill_a_row_with_the_keyboard_and_see_totals_and_ranks(page, live_server
     expect(page.locator(f"#i{u3}-{c2}")).to_be_focused()
     expect(page.locator(f"#t{u1}")).to_have_text("27")
     expect(page.locator(f"#r{u1}")).to_have_text("1")
+    expect(page.locator(f"#r{u3}")).to_have_text("—")
 
     # A value over the max is refused in its cell, with the reason, and nothing is stored.
     page.keyboard.type("25")
@@ -97,7 +97,13 @@ def test_fill_a_row_with_the_keyboard_and_see_totals_and_ranks(page, live_server
     page.screenshot(path=str(live_app.config["PORTAL_INSTANCE_DIR"]) + "/scoring-sheet.png", full_page=True)
 
 
+def _without_live_feed(page):
+    """This page hears nothing of other people's saves (as if it had opened just before them, offline)."""
+    page.route("**/api/v1/years/*/blocs/*/scores?since=*", lambda route: route.fulfill(status=204))
+
+
 def test_a_stale_cell_shows_the_other_value_and_can_be_overwritten(page, live_server, live_app, k1):
+    _without_live_feed(page)
     login(page, live_server, "off2")
     page.goto(f"{live_server}/scoring/2026/K1/sheet")
     u2, u3 = k1["cards"]["U2"], k1["cards"]["U3"]

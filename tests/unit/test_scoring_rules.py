@@ -1125,3 +1125,20 @@ def test_valid_generated_tables_validate_and_sum(table):
     assert table_max(criteria) == sum(
         (m for k, m in table if k == "scored"), start=D(0)
     )
+
+
+def test_an_incomplete_unit_is_never_ranked_nor_classified():
+    """DESIGN §4.1: a unit lacking a bloc score on any scored item has no rank and no classification,
+    whatever its self-score or its partial bloc total says (its totals are still shown)."""
+    by_unit = {
+        "A": _totals(D(99), D(96)),  # complete
+        "B": _totals(D(100), D(95)),  # half of its bloc scores: would rank 1st
+        "C": _totals(D(98)),  # self only: would rank by self-score
+    }
+    results = compute_results(by_unit, "draft", DEFAULT_THRESHOLDS, {"A": True, "B": False})
+    assert [(k, r.rank, r.complete) for k, r in results.items()] == [("A", 1, True), ("B", None, False), ("C", None, False)]
+    assert results["B"].classification is None and results["C"].classification is None
+    assert results["B"].effective_total is None and results["B"].totals[Stage.BLOC] == D(95)
+    assert results["A"].classification == Classification.XUAT_SAC and results["A"].tie is False
+    # Without the completeness map every unit counts as complete (the rules alone, as before).
+    assert compute_results(by_unit, "draft", DEFAULT_THRESHOLDS)["C"].rank == 1
