@@ -18,11 +18,10 @@ def _bloc_year(year, bloc_code):
 
 
 def _table(year, bloc_code, *, create: bool = False):
+    if not create:
+        return scoring.existing_table(current_user, year, bloc_code)
     bloc, year = _bloc_year(year, bloc_code)
-    table = scoring.table_for(bloc, year) if create else scoring.find_table(bloc, year)
-    if table is None:
-        raise NotFound(_("%(bloc)s chưa có bảng điểm năm %(year)s.", bloc=bloc.name, year=year))
-    return table
+    return scoring.table_for(bloc, year)
 
 
 @bp.get("/years/<year>/blocs/<bloc>/criteria")

@@ -2,26 +2,18 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.api.views import bp
-from portal.auth import policy
-from portal.errors import NotFound, ServiceError, json_error
+from portal.errors import ServiceError, json_error
 from portal.extensions import db
-from portal.org import services as org
 from portal.scoring import score_workbooks as workbooks
 from portal.scoring import services as scoring
 from portal.scoring.import_views import template_filename, xlsx_download
 
 
 def _table(year, bloc_code):
-    year = org.check_year(year)
-    bloc = policy.get_bloc_for(current_user, bloc_code)
-    table = scoring.find_table(bloc, year)
-    if table is None:
-        raise NotFound(_("%(bloc)s chưa có bảng điểm năm %(year)s.", bloc=bloc.name, year=year))
-    return table
+    return scoring.existing_table(current_user, year, bloc_code)
 
 
 @bp.get("/years/<year>/blocs/<bloc>/scores/template.xlsx")

@@ -74,6 +74,16 @@ def table_for(bloc: Bloc, year: int) -> CriteriaTable:
     return table
 
 
+def existing_table(user, year, bloc_code) -> CriteriaTable:
+    """The bloc-year's table, its bloc found through the user's rights (pages and API alike); 404 when it has none."""
+    year = org.check_year(year)
+    bloc = policy.get_bloc_for(user, bloc_code)
+    table = find_table(bloc, year)
+    if table is None:
+        raise NotFound(_("%(bloc)s chưa có bảng điểm năm %(year)s.", bloc=bloc.name, year=year))
+    return table
+
+
 def get_table(table_id: int) -> CriteriaTable:
     """Return a criteria table by id, or raise NotFound."""
     table = get_by_id(CriteriaTable, table_id, options=[joinedload(CriteriaTable.bloc)])

@@ -7,7 +7,8 @@ from portal.scoring.views import _download, _results_table, bp
 from portal.text import today_local
 
 
-def _draft(year, bloc_code, build, name: str):
+def draft_download(year, bloc_code, build, name: str):
+    """The draft as a download, for the page and the API alike (the same right as the results)."""
     table = _results_table(year, bloc_code)
     scoring.ensure_scorecards(table)
     data = build(scoring.compute(table), printed_on=today_local())
@@ -17,10 +18,10 @@ def _draft(year, bloc_code, build, name: str):
 @bp.route("/<int:year>/<bloc_code>/record.docx")
 def record_docx(year, bloc_code):
     """The meeting record (biên bản họp Khối) as a Word draft to finish and sign."""
-    return _draft(year, bloc_code, drafts.record_docx, "bien-ban")
+    return draft_download(year, bloc_code, drafts.record_docx, "bien-ban")
 
 
 @bp.route("/<int:year>/<bloc_code>/report.docx")
 def report_docx(year, bloc_code):
     """The bloc's year-end report (báo cáo tổng kết) as a Word draft to finish and sign."""
-    return _draft(year, bloc_code, drafts.report_docx, "bao-cao-tong-ket")
+    return draft_download(year, bloc_code, drafts.report_docx, "bao-cao-tong-ket")

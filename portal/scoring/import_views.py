@@ -10,7 +10,6 @@ from flask_login import current_user
 from portal.auth import policy
 from portal.errors import NotFound, ServiceError
 from portal.extensions import db
-from portal.org import services as org
 from portal.scoring import score_workbooks as workbooks
 from portal.scoring import services as scoring
 from portal.scoring import views as sheet_views
@@ -33,12 +32,7 @@ def template_filename(table, stage: str) -> str:
 
 
 def _table(year, bloc_code):
-    year = org.check_year(year)
-    bloc = policy.get_bloc_for(current_user, bloc_code)
-    table = scoring.find_table(bloc, year)
-    if table is None:
-        raise NotFound(_("%(bloc)s chưa có bảng điểm năm %(year)s.", bloc=bloc.name, year=year))
-    return table
+    return scoring.existing_table(current_user, year, bloc_code)
 
 
 @bp.route("/<int:year>/<bloc_code>/scores/template.xlsx")

@@ -50,11 +50,7 @@ def _bloc_and_year(year, bloc_code):
 
 
 def _existing_table(year, bloc_code):
-    bloc, year = _bloc_and_year(year, bloc_code)
-    table = scoring.find_table(bloc, year)
-    if table is None:
-        raise NotFound(_("%(bloc)s chưa có bảng điểm năm %(year)s.", bloc=bloc.name, year=year))
-    return table
+    return scoring.existing_table(current_user, year, bloc_code)
 
 
 # --- overview and thresholds -------------------------------------------------------------------
