@@ -52,6 +52,11 @@ class UnsupportedMediaType(ServiceError):
     code = "unsupported_media_type"
 
 
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+
+
 # Ids are PostgreSQL `integer` columns: anything above int4 can never name a row and must not reach the driver.
 INT_MAX = 2**31 - 1
 

@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal import people
-from portal.errors import Conflict, Forbidden, ServiceError, ValidationFailed
+from portal.errors import Conflict, Forbidden, PayloadTooLarge, ServiceError, UnsupportedMediaType, ValidationFailed
 from portal.extensions import db
 from portal.scoring import rules
 from portal.scoring import services as scoring
@@ -49,16 +49,6 @@ TOTAL_MARK = "tong"
 FIRST_UNIT_COLUMN = 5  # A STT, B content, C max, D guidance, then the units
 TITLES = {"self": "BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {year}", "bloc": "BẢNG CHẤM ĐIỂM CỦA KHỐI NĂM {year}"}
 STAGE_NAMES = {"self": "tự chấm", "bloc": "khối chấm"}  # official outputs are Vietnamese whatever the interface
-
-
-class TooLarge(ServiceError):
-    status = 413
-    code = "too_large"
-
-
-class NotXlsx(ServiceError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 def _refusal(cls, message: str, lines: list[dict] | None = None) -> ServiceError:
@@ -346,7 +336,7 @@ class _Change:
 def _read_bytes(stream) -> bytes:
     data = stream.read(MAX_XLSX_BYTES + 1)
     if len(data) > MAX_XLSX_BYTES:
-        raise TooLarge(_("Tệp quá lớn (tối đa 5 MB); mẫu nhập điểm chỉ vài chục KB."))
+        raise PayloadTooLarge(_("Tệp quá lớn (tối đa 5 MB); mẫu nhập điểm chỉ vài chục KB."))
     return data
 
 
@@ -357,10 +347,10 @@ def _open(data: bytes):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise TooLarge(_("Tệp giải nén ra quá lớn; đây không phải mẫu nhập điểm."))
+                raise PayloadTooLarge(_("Tệp giải nén ra quá lớn; đây không phải mẫu nhập điểm."))
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError):
-        raise NotXlsx(not_xlsx) from None
+        raise UnsupportedMediaType(not_xlsx) from None
 
 
 def _not_template() -> ServiceError:
