@@ -269,12 +269,15 @@ def _build(user, table, stage, columns, criteria, cells) -> bytes:
     left, right = (("NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ") if stage == "self" else ("THƯ KÝ", "ĐẠI DIỆN ĐƠN VỊ TRƯỞNG KHỐI"))
     put(ws, r, 2, left).font = st["bold"]
     put(ws, r + 1, 2, "(Ký, ghi rõ họ tên)").font = st["italic"]
-    right_col = max(4, last_col)
+    # The right block spans the last unit columns (or the guidance column too), so its words never overflow.
+    right_col = max(4, last_col - 2)
     put(ws, r, right_col, right).font = st["bold"]
     put(ws, r + 1, right_col, "(Ký, ghi rõ họ tên, đóng dấu)").font = st["italic"]
     for row in (r, r + 1):
         ws.cell(row=row, column=2).alignment = st["center"]
         ws.cell(row=row, column=right_col).alignment = st["center"]
+        if last_col > right_col:
+            ws.merge_cells(start_row=row, start_column=right_col, end_row=row, end_column=last_col)
 
     # Layout: widths and wrap so it prints on A4 landscape; the id column hidden; panes frozen below the header.
     for col, width in zip("ABCD", (6, 46, 9, 34)):
