@@ -22,7 +22,6 @@ Helpers
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import io
 import os
@@ -228,85 +227,9 @@ class SignedPdf(NamedTuple):
     ca_pem: bytes
 
 
-class _Pki(NamedTuple):
-    ca_cert: object  # cryptography x509.Certificate
-    ca_pem: bytes
-    signer_cert: object
-    signer_key: object
-
-
-@functools.cache
-def _test_pki(signer_cn: str, signer_org: str) -> _Pki:
-    """A CA ("Test CA Thi đua") and one signer certificate, made once per (CN, O)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
-    start, end = now - _dt.timedelta(days=30), now + _dt.timedelta(days=3650)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "Test CA Thi đua"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ban Thi đua - Khen thưởng (thử nghiệm)"),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        ]
-    )
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    signer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    signer_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, unicodedata.normalize("NFC", signer_cn)),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, unicodedata.normalize("NFC", signer_org)),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        ]
-    )
-    signer_cert = (
-        x509.CertificateBuilder()
-        .subject_name(signer_name)
-        .issuer_name(ca_name)
-        .public_key(signer_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(signer_key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
-    return _Pki(ca_cert, ca_pem, signer_cert, signer_key)
+# The CA of the tests: not the demo's, so a test never trusts demo signatures by accident.
+TEST_CA = "Test CA Thi đua"
+TEST_CA_ORG = "Ban Thi đua - Khen thưởng (thử nghiệm)"
 
 
 def make_signed_pdf(
@@ -324,38 +247,17 @@ def make_signed_pdf(
     """A PDF signed with pyHanko ``SimpleSigner`` by a self-made CA's signer certificate.
 
     Returns ``SignedPdf(data, ca_pem)``: put ``ca_pem`` in a trust-roots folder to make the
-    signature "trusted". The CA and signer keys are generated once per (signer_cn, signer_org)
-    per test session. ``base_pdf`` signs an existing PDF instead of a generated text PDF. The
-    generated text PDF carries ``TAMPER_MARKER`` in its /Subject (see ``tamper_signed_pdf``).
+    signature "trusted". The CA and signer keys (portal.demo.signing, shared with the demo) are
+    generated once per (signer_cn, signer_org) per test session. ``base_pdf`` signs an existing
+    PDF instead of a generated text PDF. The generated text PDF carries ``TAMPER_MARKER`` in its
+    /Subject (see ``tamper_signed_pdf``).
     """
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    from portal.demo import signing
 
-    pki = _test_pki(signer_cn, signer_org)
+    pki = signing.make_pki(signer_cn, signer_org, ca_cn=TEST_CA, ca_org=TEST_CA_ORG)
     if base_pdf is None:
         base_pdf = make_text_pdf(None, pages, title=title, subject=TAMPER_MARKER.decode())
-    signing_cert = asn1_x509.Certificate.load(pki.signer_cert.public_bytes(serialization.Encoding.DER))
-    ca_cert = asn1_x509.Certificate.load(pki.ca_cert.public_bytes(serialization.Encoding.DER))
-    signing_key = asn1_keys.PrivateKeyInfo.load(
-        pki.signer_key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    signer = signers.SimpleSigner(
-        signing_cert=signing_cert,
-        signing_key=signing_key,
-        cert_registry=SimpleCertificateStore.from_certs([ca_cert]),
-    )
-    meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, location=location)
-    writer = IncrementalPdfFileWriter(io.BytesIO(base_pdf))
-    out = signers.sign_pdf(writer, meta, signer=signer)
-    data = out.getvalue()
+    data = signing.sign_pdf(base_pdf, pki, field_name=field_name, reason=reason, location=location)
     return SignedPdf(_out(path, data), pki.ca_pem)
 
 

@@ -324,7 +324,7 @@ def test_duplicate_is_409_pointing_to_the_existing_document(client, app, tokens)
     before = state(app)
     error = assert_error(upload(client, data, "b.pdf", headers=bearer(tokens["off1"])), 409, "duplicate")
     assert error["current"]["id"] == first["id"]
-    assert f"#{first['id']}" in error["message"]
+    assert first["number"] in error["message"] and f"#{first['id']}" not in error["message"]  # no internal id
     assert state(app) == before
 
 

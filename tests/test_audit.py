@@ -159,7 +159,7 @@ def test_bad_filters_are_refused_in_vietnamese(ctx, args, field):
 
 def test_unknown_kinds_and_actions_show_their_code(people):
     assert audit.kind_label("document") == "Văn bản" and audit.action_label("criteria.lock") == "Khóa bảng tiêu chí"
-    assert audit.kind_label("note") == "note" and audit.action_label("note.add") == "note.add"
+    assert audit.kind_label("gadget") == "gadget" and audit.action_label("gadget.spin") == "gadget.spin"
 
 
 # --- the Board's page --------------------------------------------------------------------------

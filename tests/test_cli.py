@@ -9,8 +9,8 @@ from portal import create_app
 from portal.audit import AuditEvent
 from portal.auth import services as auth
 from portal.auth.models import User
+from portal.demo import province
 from portal.extensions import db
-from portal.org import demo_data
 from portal.org import services as org
 from portal.org.models import Bloc, Membership, Unit
 from tests.conftest import FAST_ARGON2, AuthActions
@@ -322,20 +322,20 @@ def test_demo_loads_the_province_and_is_safe_to_run_twice(empty_app):
     result = invoke(empty_app, *demo_args(empty_app))
     assert result.exit_code == 0, result.output
     with empty_app.app_context():
-        assert len(org.list_units()) == len(demo_data.UNITS) == 64
+        assert len(org.list_units()) == len(province.UNITS) == 64
         assert [b.code for b in org.list_blocs()] == ["K1", "K2", "K3", "K4", "K5", "K6"]
         assert org.membership_years() == [2026, 2025, 2024]
         for year in (2024, 2025, 2026):
             overview = org.bloc_overview(year)
             assert all(entry["leader"] is not None for entry in overview), year
-            assert sum(entry["count"] for entry in overview) == len(demo_data.memberships(year))
+            assert sum(entry["count"] for entry in overview) == len(province.memberships(year))
         # K1 in 2025 is led by huyện Bản Mường, deputy Na Hang (the sample pledge).
         k1 = {e["bloc"].code: e for e in org.bloc_overview(2025)}["K1"]
         assert (k1["leader"].code, k1["deputy"].code) == ("H-BANMUONG", "H-NAHANG")
         usernames = set(db.session.scalars(sa.select(User.username)))
-        assert {u.username for u in demo_data.USERS} | {"admin"} == usernames
+        assert {u.username for u in province.USERS} | {"admin"} == usernames
     # Every demo account is printed with its password.
-    for user in demo_data.USERS:
+    for user in province.USERS:
         assert re.search(rf"^\s+{re.escape(user.username)}\s+{user.role}\s+.*{re.escape(user.password)}$", result.output, re.M), user
     before = counts(empty_app)
 

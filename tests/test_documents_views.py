@@ -388,7 +388,7 @@ def test_upload_several_files_each_with_its_outcome(client, auth, app, org_data)
     assert [k for k, _ in outcomes] == ["ok", "refused", "refused", "refused", "refused"]
     ok, dup, damaged, not_pdf, dup_same_batch = (t for _, t in outcomes)
     assert VI_NAME in ok and "27/KH-UBND" in ok and "08/01/2025" in ok and "Trần Văn Minh" in ok
-    assert "chi-thi-ban-sao.pdf" in dup and f"đã có trong lưu trữ: văn bản #{existing}" in dup
+    assert "chi-thi-ban-sao.pdf" in dup and "đã có trong lưu trữ: văn bản 05/CT-UBND" in dup and f"#{existing}" not in dup
     assert f'href="/documents/{existing}"' in response.text  # "open the existing document"
     assert "bị hỏng" in damaged and NOT_SAVED in damaged.lower()
     assert "không phải là tệp PDF" in not_pdf and NOT_SAVED in not_pdf.lower()

@@ -56,7 +56,7 @@ def test_import_a_folder_tree(runner, app, org_data, tree, tmp_path):
     assert result.exit_code == 1, result.output
     assert summary(result) == (2, 1, 2)
     # Duplicates are reported as skipped (stdout), refusals with their reasons on stderr.
-    assert re.search(r"bỏ qua\s+\S*ban-sao\.pdf: Tệp này đã có trong lưu trữ: văn bản #\d+", result.stdout)
+    assert re.search(r"bỏ qua\s+\S*ban-sao\.pdf: Tệp này đã có trong lưu trữ: văn bản [^#\s]+", result.stdout)
     assert re.search(r"từ chối \S*hong\.pdf: Tệp tải lên không phải là tệp PDF.*chưa được lưu", result.stderr)
     assert f"từ chối {missing}: Không tìm thấy tệp." in result.stderr
     assert "từ chối" not in result.stdout and "ke-hoach-27.pdf" not in result.stderr

@@ -228,6 +228,12 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
     ("/documents/<int:document_id>/delete", "POST"): [Case(OWN_UNIT, U3_DOC, label="U3"), Case(LEADER, K1_DOC, label="K1")],
     ("/documents/<int:document_id>/ocr", "POST"): Case(OWN_UNIT, U3_DOC),
     ("/documents/<int:document_id>/restore", "POST"): Case(BOARD, TRASHED),
+    ("/documents/inbox", "GET"): Case(ANY),
+    ("/documents/inbox/<int:document_id>", "POST"): [Case(OWN_UNIT, U3_DOC, _doc_edit("u3"), label="U3"),
+                                                      Case(LEADER, K1_DOC, _doc_edit("k1"), label="K1")],
+    ("/documents/<int:document_id>/notes", "POST"): Case(OFFICERS, U3_DOC, form(text="Ghi chú qua ma trận quyền")),
+    ("/documents/<int:document_id>/notes/<int:note_id>/delete", "POST"): Case(
+        OWN_UNIT, {**U3_DOC, "note_id": lambda w, p: w["note_u3"]}),
     ("/documents/<int:document_id>/purge", "POST"): Case(BOARD, TRASHED, form(confirm="1")),
     # --- search -----------------------------------------------------------------------------------
     ("/search", "GET"): Case(ANY, query="q=đã+hủy"),  # words of the trashed title (the marker itself would be echoed)
@@ -362,6 +368,9 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
     ("/api/v1/documents/<int:document_id>", "DELETE"): [Case(OWN_UNIT, U3_DOC, label="U3"), Case(LEADER, K1_DOC, label="K1")],
     ("/api/v1/documents/<int:document_id>/file", "GET"): Case(ANY, U3_DOC),
     ("/api/v1/documents/<int:document_id>/restore", "POST"): Case(BOARD, TRASHED),
+    ("/api/v1/documents/<int:document_id>/notes", "POST"): Case(OFFICERS, U3_DOC, json_body({"text": "Ghi chú qua API"})),
+    ("/api/v1/documents/<int:document_id>/notes/<int:note_id>", "DELETE"): Case(
+        OWN_UNIT, {**U3_DOC, "note_id": lambda w, p: w["note_u3"]}),
     ("/api/v1/search", "GET"): Case(ANY, query="q=đã+hủy"),
     ("/api/v1/years/<year>/milestones", "GET"): Case(ANY),
     ("/api/v1/years/<year>/milestones", "PUT"): Case(BOARD, body=json_body(lambda w, p: {"items": plan_items(2026)})),
@@ -484,6 +493,7 @@ def build_world(app) -> dict:
         # Indexed while alive, then trashed: a search must not find it any more.
         search.rebuild_index()
         docs.delete(admin, db.session.get(Document, w["doc_trash"]))
+        w["note_u3"] = docs.add_note(off3, db.session.get(Document, w["doc_u3"]), "Ghi chú của U3 trong ma trận quyền").id
 
         w["tokens"] = {}
         for name in ("viewer", "off1", "off2", "off3", "off4", "off6", "admin"):

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.demo import load_demo_org
+from portal.demo import load_demo_org, province
+from portal.demo.scoring import load_demo_scoring
 from portal.extensions import db
-from portal.org import demo_data
 from portal.org import services as org
 from portal.scoring import services as scoring
-from portal.scoring.demo import load_demo_scoring
 from portal.scoring.models import CriteriaTable, Score
 
 
@@ -16,10 +15,10 @@ def test_demo_scoring_tells_the_story_and_loads_once(ctx):
     load_demo_org(lambda message: None)
     messages = []
     created = load_demo_scoring(messages.append)
-    assert created["tables"] == len(demo_data.YEARS) * len(demo_data.BLOCS) and created["scores"] > 3000
+    assert created["tables"] == len(province.YEARS) * len(province.BLOCS) and created["scores"] > 3000
     assert "bảng điểm mới" in messages[0]
-    for year in demo_data.YEARS:
-        for bloc in demo_data.BLOCS:
+    for year in province.YEARS:
+        for bloc in province.BLOCS:
             table = scoring.find_table(org.get_bloc(bloc.code), year)
             criteria = scoring.criteria_of(table)
             assert table.locked and len(criteria) >= 12

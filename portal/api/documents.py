@@ -17,7 +17,7 @@ from portal.web import int_arg, year_arg
 
 @bp.get("/documents")
 def list_documents():
-    """List documents with filters year, type, bloc, unit and paging."""
+    """List documents with filters year, type, bloc, unit, issuer, confirmed and paging."""
     policy.require(current_user, "portal.read")
     args = request.args
     year = year_arg("year")
@@ -27,10 +27,24 @@ def list_documents():
         raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
     filters = docs.DocumentFilters(year=year, type=doc_type, bloc=args.get("bloc") or None, unit=args.get("unit") or None,
                                    issuer=args.get("issuer") or None, sort=args.get("sort") if args.get("sort") in docs.SORTS else "date",
-                                   page=page, per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)))
+                                   page=page, per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)),
+                                   confirmed=_confirmed_arg())
     result = docs.list_documents(filters)
     return jsonify({"items": docs.to_dicts(result.items), "total": result.total,
                     "page": result.page, "pages": result.pages})
+
+
+def _confirmed_arg() -> bool | None:
+    """`confirmed=false` lists what nobody has confirmed yet (the inbox), `true` the rest; absent: all."""
+    raw = (request.args.get("confirmed") or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    message = _("Tham số confirmed phải là true hoặc false.")
+    raise ValidationFailed(message, errors={"confirmed": message})
 
 
 @bp.get("/documents/<int:document_id>")
@@ -71,11 +85,30 @@ def patch_document(document_id):
     data = json_object()
     if "version" not in data:
         raise ValidationFailed(_("Thiếu phiên bản dữ liệu (version)."), errors={"version": _("Bắt buộc.")})
-    unknown = set(data) - set(docs.EDITABLE) - {"version"}
+    unknown = set(data) - set(docs.EDITABLE) - {"version", "confirmed"}
     if unknown:
         raise ValidationFailed(_("Không sửa được các trường: %(names)s.", names=", ".join(sorted(unknown))))
     docs.update_metadata(current_user, document, {k: v for k, v in data.items() if k != "version"}, version=data["version"])
     return jsonify(docs.to_dict(document))
+
+
+@bp.post("/documents/<int:document_id>/notes")
+def add_note(document_id):
+    """Leave a note `{text}` on a document → 201 `{id, text, author, created_at}` (officers and the Board)."""
+    document = docs.get_document_for(current_user, document_id)
+    data = json_object()
+    if "text" not in data:
+        raise ValidationFailed(_("Thiếu nội dung ghi chú (text)."), errors={"text": _("Bắt buộc.")})
+    note = docs.add_note(current_user, document, data["text"])
+    return jsonify(docs.note_dict(note)), 201
+
+
+@bp.delete("/documents/<int:document_id>/notes/<int:note_id>")
+def delete_note(document_id, note_id):
+    """Remove a note (its author or the Board) → 204."""
+    document = docs.get_document_for(current_user, document_id)
+    docs.delete_note(current_user, docs.get_note_for(current_user, document, note_id))
+    return "", 204
 
 
 @bp.delete("/documents/<int:document_id>")

@@ -160,7 +160,16 @@ def _schemas() -> dict:
             "cited_by": {"type": "array", "items": {"type": "object", "properties": {
                 "id": ID, "number": nullable_text, "title": nullable_text}}},
             "uploaded_by": nullable_text, "uploaded_by_name": nullable_text, "uploaded_at": TIMESTAMP,
-            "version": {"type": "integer", "minimum": 1}, "deleted": {"type": "boolean"}}},
+            "version": {"type": "integer", "minimum": 1}, "deleted": {"type": "boolean"},
+            "confirmed": {"type": "boolean", "description": "false: thông tin do cổng tự đọc, chưa ai xác nhận"},
+            "notes": {"type": "array", "items": _ref("Note")}}},
+        "Note": {"type": "object", "required": ["id", "text", "author", "created_at"], "properties": {
+            "id": ID, "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "author": {"type": "string", "description": "tên đăng nhập của người viết"},
+            "author_name": {"type": "string", "description": "họ tên người viết, như trang hiển thị"},
+            "created_at": TIMESTAMP}},
+        "NewNote": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 2000}}},
         "DocumentPatch": {"type": "object", "required": ["version"], "properties": {
             "version": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
             "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
@@ -170,7 +179,9 @@ def _schemas() -> dict:
             "year": {"type": ["integer", "null"], "minimum": MIN_YEAR, "maximum": MAX_YEAR},
             "issuer": {"type": ["string", "null"], "maxLength": 300}, "signer": {"type": ["string", "null"], "maxLength": 200},
             "signer_title": {"type": ["string", "null"], "maxLength": 200}, "title": {"type": ["string", "null"], "maxLength": 1000},
-            "bloc": {"type": ["string", "null"], "pattern": CODE_PATTERN}, "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN}},
+            "bloc": {"type": ["string", "null"], "pattern": CODE_PATTERN}, "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN},
+            "confirmed": {"type": "boolean", "enum": [True],
+                          "description": "true: xác nhận thông tin văn bản (sửa bất kỳ trường nào cũng là xác nhận)"}},
             "additionalProperties": False},
         "SearchResult": {"type": "object", "required": ["items", "total", "page", "pages", "facets"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {
@@ -316,12 +327,14 @@ def _core_paths() -> dict:
                             "items": {"type": "array", "items": _ref("Membership")}}}]}),
                     "responses": _responses(_ref("Memberships"), "200", *BODY_ERRORS)}},
         "/documents": {
-            "get": {"summary": "Danh sách văn bản (lọc theo năm, loại, khối, đơn vị)",
+            "get": {"summary": "Danh sách văn bản (lọc theo năm, loại, khối, đơn vị, đã xác nhận hay chưa)",
                     "parameters": [_query("year", YEAR_FILTER), _query("type", TYPE_FILTER),
                                    _query("bloc", {"type": "string", "pattern": CODE_PATTERN}),
                                    _query("unit", {"type": "string", "pattern": CODE_PATTERN}),
                                    _query("issuer", {"type": "string", "maxLength": 300}),
-                                   _query("sort", {"type": "string", "enum": list(SORTS)}), PAGE],
+                                   _query("sort", {"type": "string", "enum": list(SORTS)}),
+                                   _query("confirmed", {"type": "string", "enum": ["true", "false"]},
+                                          "false: chỉ các văn bản chưa ai xác nhận thông tin (hộp chờ xác nhận)"), PAGE],
                     "responses": _responses(_list_of(DOCUMENT), "200", 404, 422)},
             "post": {"summary": "Tải lên một văn bản PDF (multipart `file`, kèm thông tin nếu có)",
                      "requestBody": _body({
@@ -343,6 +356,13 @@ def _core_paths() -> dict:
                        "responses": _responses(DOCUMENT, "200", 404)}},
         "/documents/{document_id}/restore": {"post": {"summary": "Khôi phục văn bản từ thùng rác", "parameters": [DOCUMENT_ID],
                                                       "responses": _responses(DOCUMENT, "200", 404)}},
+        "/documents/{document_id}/notes": {"post": {
+            "summary": "Thêm ghi chú vào văn bản (cán bộ và Ban TĐKT; tìm kiếm được)", "parameters": [DOCUMENT_ID],
+            "requestBody": _body(_ref("NewNote")),
+            "responses": _responses(_ref("Note"), "201", 404, 409, *BODY_ERRORS)}},
+        "/documents/{document_id}/notes/{note_id}": {"delete": {
+            "summary": "Xóa ghi chú (người viết hoặc Ban TĐKT)", "parameters": [DOCUMENT_ID, _path("note_id", ID)],
+            "responses": _responses(None, "204", 404)}},
         "/documents/{document_id}/file": {"get": {
             "summary": "Tệp gốc, nguyên vẹn từng byte", "parameters": [DOCUMENT_ID],
             "responses": {"200": {"description": "Tệp PDF gốc", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},

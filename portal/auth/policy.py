@@ -157,6 +157,18 @@ def _ocr_document(user, target, year):
     return getattr(target, "uploaded_by_id", None) == user.id or _write_document(user, target, year)
 
 
+@rule("document.note")
+def _note_document(user, target, year):
+    """Notes are working remarks: every officer may leave one on any document it reads; viewers only read."""
+    return user.role == "officer"
+
+
+@rule("document.note.delete")
+def _delete_note(user, target, year):
+    """A note is taken back by its author (the Board removes any)."""
+    return target is not None and user.role == "officer" and target.author_id == user.id
+
+
 @rule("milestone.check")
 def _check_milestone(user, target, year):
     """The officers of a bloc's leader unit in the milestone's year check off (and undo) their bloc's own steps."""

@@ -33,3 +33,8 @@ class MetadataForm(FlaskForm):
     bloc = SelectField(_l("Khối thi đua"), choices=[], validate_choice=False)
     unit = SelectField(_l("Đơn vị"), choices=[], validate_choice=False)
     version = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=2000, message=_l("Dài tối đa 2000 ký tự."))],
+                         description=_l("Ghi chú chung cho mọi người đọc văn bản; tìm kiếm được."))

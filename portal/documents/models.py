@@ -28,6 +28,8 @@ class Document(db.Model):
     __table_args__ = (
         sa.Index("ix_document_year_type", "year", "type"),
         sa.Index("ix_document_listing", "deleted_at", "issue_date"),
+        # The inbox: live documents nobody has confirmed yet, oldest first (migration 0009).
+        sa.Index("ix_document_inbox", "metadata_confirmed", "deleted_at", "uploaded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +54,10 @@ class Document(db.Model):
     ocr_status: Mapped[str] = mapped_column(sa.String(10), default="none")  # none, pending, running, done, failed
     signature: Mapped[list | None] = mapped_column(sa.JSON)  # list of signature facts (pyhanko, offline)
     detected: Mapped[dict | None] = mapped_column(sa.JSON)  # what the reader proposed at upload
+    # Confirmed: a person looked at the metadata (or typed it all at upload); the inbox lists the others.
     metadata_confirmed: Mapped[bool] = mapped_column(default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # Filed by the Board (or the portal's own import): only such documents prove a Board or council step.
     filed_by_board: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
@@ -70,6 +75,10 @@ class Document(db.Model):
     unit: Mapped[Unit | None] = relationship()
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
     deleted_by: Mapped[User | None] = relationship(foreign_keys=[deleted_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    notes: Mapped[list[DocumentNote]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="DocumentNote.created_at, DocumentNote.id")
     citations: Mapped[list[Citation]] = relationship(
         back_populates="document", foreign_keys="Citation.document_id", cascade="all, delete-orphan",
         order_by="Citation.position")
@@ -91,8 +100,30 @@ class Document(db.Model):
     def display_title(self) -> str:
         return self.title or self.original_name
 
+    @property
+    def label(self) -> str:
+        """How messages name the document: its number, else its title (never its internal id)."""
+        return self.number or self.display_title
+
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.number or self.original_name}>"
+
+
+class DocumentNote(db.Model):
+    """A note a reader left on a document ("đã trình lãnh đạo ngày 12/3"): shown on its page, searchable."""
+
+    __tablename__ = "document_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # Kept beside the id (like the audit log): the note still says who wrote it after the account goes.
+    author_username: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
 
 
 class Citation(db.Model):

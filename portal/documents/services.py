@@ -23,14 +23,14 @@ from portal import audit, people
 from portal.auth import policy
 from portal.db import row_id, vi_collate
 from portal.documents import archive
-from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document, IndexOutbox
+from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document, DocumentNote, IndexOutbox
 from portal.documents.pdf import InspectionBusy, PdfRefused, inspect_pdf, inspection_pool
 from portal.documents.reader import read_metadata
 from portal.documents.textlayer import assess_text_layer, convert_legacy
 from portal.errors import Conflict, NotFound, ServiceError, ValidationFailed, control_message
 from portal.extensions import db
 from portal.org import services as org
-from portal.org.models import Bloc, Unit
+from portal.org.models import Bloc, Membership, Unit
 from portal.text import UnsafeText, check_plain_text, fold, nfc, parse_date, today_local, utcnow, vi_sorted
 
 # Search (and anything else derived) listens here; the archive never imports search (DESIGN §3).
@@ -38,6 +38,10 @@ signals = Namespace()
 outbox_written = signals.signal("documents-outbox-written")
 
 EDITABLE = ("type", "report_kind", "number", "issue_date", "year", "issuer", "signer", "signer_title", "title", "bloc", "unit")
+# What describes a document (the reader proposes these): an upload is confirmed from the start only
+# when none of them was left to the reader and its title was typed.
+DESCRIBED = ("type", "number", "issue_date", "issuer", "signer", "signer_title", "title")
+NOTE_MAX = 2000
 
 
 class DocumentRefused(ServiceError):
@@ -70,10 +74,15 @@ class DuplicateDocument(Conflict):
     code = "duplicate"
 
     def __init__(self, existing: Document):
+        # Named as people know it (number, title), never by the internal id.
         if existing.deleted:
-            message = _("Tệp này đã có trong lưu trữ (văn bản #%(id)s, đang ở thùng rác); Ban TĐKT có thể khôi phục.", id=existing.id)
+            message = _("Tệp này đã có trong lưu trữ (văn bản “%(label)s”, đang ở thùng rác); Ban TĐKT có thể khôi phục.",
+                        label=existing.label)
+        elif existing.number:
+            message = _("Tệp này đã có trong lưu trữ: văn bản %(number)s “%(title)s”.", number=existing.number,
+                        title=existing.display_title)
         else:
-            message = _("Tệp này đã có trong lưu trữ: văn bản #%(id)s “%(title)s”.", id=existing.id, title=existing.display_title)
+            message = _("Tệp này đã có trong lưu trữ: văn bản “%(title)s”.", title=existing.display_title)
         super().__init__(message, current={"id": existing.id})
         self.existing = existing
 
@@ -227,11 +236,14 @@ def type_code(value: str) -> str | None:
 
 # --- ingest ------------------------------------------------------------------------------------
 
-def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = None) -> IngestResult:
+def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = None, *,
+           confirmed: bool | None = None) -> IngestResult:
     """Validate, inspect and store one PDF with its metadata; nothing is kept when it is refused.
 
     `fields` are what the uploader (or the import command) says; they win over what the reader
-    detected. Raises DocumentRefused (not a usable PDF), DuplicateDocument (same bytes already
+    detected. The document starts unconfirmed (in the inbox) when any of its describing values
+    came from the reader or its title was not typed; `confirmed` overrides that (a loader whose
+    metadata is authoritative). Raises DocumentRefused (not a usable PDF), DuplicateDocument (same bytes already
     archived), ValidationFailed (bad metadata) or Forbidden (no right to file it there).
     """
     cfg = current_app.config
@@ -259,6 +271,8 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             raise DocumentRefused(f"{exc.message} " + _("Tệp chưa được lưu."), reason=exc.code, status=status) from None
         text, source, quality, detected = _detect(inspection)
         values = _merge(actor, clean, detected)
+        if confirmed is None:
+            confirmed = metadata_given(clean, detected)
         check_filing(actor, values["bloc"], values["unit"], values["year"])
         document = Document(
             type=values["type"], report_kind=values["report_kind"], number=values["number"] or None,
@@ -268,7 +282,8 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
             page_count=inspection.page_count, text_source=source, text_quality=quality,
             ocr_status="pending" if source == "none" else "none",
             signature=[s.to_dict() for s in inspection.signatures], detected=detected,
-            metadata_confirmed=bool(fields), sha256=received.sha256, size=received.size, original_name=original_name,
+            metadata_confirmed=confirmed, confirmed_at=utcnow() if confirmed else None,
+            confirmed_by_id=getattr(actor, "id", None) if confirmed else None, sha256=received.sha256, size=received.size, original_name=original_name,
             uploaded_by_id=getattr(actor, "id", None), filed_by_board=getattr(actor, "role", None) == "admin",
         )
         db.session.add(document)
@@ -298,6 +313,13 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
     if document.ocr_status == "pending":
         queue_ocr(document.id)
     return IngestResult(document, detected, list(detected.get("warnings") or []))
+
+
+def metadata_given(clean: dict, detected: dict) -> bool:
+    """True when the uploader typed the title and the reader supplied none of the describing values."""
+    if not clean.get("title"):
+        return False
+    return not any(key not in clean and detected.get(key) for key in DESCRIBED)
 
 
 def _guarded_inspect(actor, path: str, cfg):
@@ -431,7 +453,7 @@ def get_document(document_id, *, include_deleted: bool = False) -> Document:
         .options(joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by))
     )
     if document is None or (document.deleted and not include_deleted):
-        raise NotFound(_("Không tìm thấy văn bản #%(id)s.", id=document_id))
+        raise NotFound(_("Không tìm thấy văn bản."))
     return document
 
 
@@ -461,6 +483,7 @@ class DocumentFilters:
     page: int = 1
     per_page: int = 50
     trash: bool = False
+    confirmed: bool | None = None  # False: only what nobody has confirmed yet (the inbox)
 
 
 @dataclass
@@ -488,6 +511,8 @@ def list_documents(filters: DocumentFilters) -> DocumentPage:
         query = query.where(Document.unit_id == _unit_id_of(filters.unit))
     if filters.issuer:
         query = query.where(Document.issuer == filters.issuer)
+    if filters.confirmed is not None:
+        query = query.where(Document.metadata_confirmed.is_(filters.confirmed))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     per_page = max(1, min(int(filters.per_page), 200))
     pages = max(1, math.ceil(total / per_page))
@@ -506,6 +531,52 @@ def list_documents(filters: DocumentFilters) -> DocumentPage:
         .order_by(*order).limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
     return DocumentPage(list(items), total, page, pages)
+
+
+# --- the inbox: what nobody has confirmed yet, that this user may edit ------------------------
+
+def _editable_by(user):
+    """SQL for the policy's `document.write` (filing rules) on a document row; None when the user may edit all.
+
+    The same rule as policy._write_document, as a query: an officer's own unit's documents (in its
+    unit's bloc that year, or in none), and the bloc documents of a bloc its unit leads that year.
+    """
+    if not policy.can(user, "document.upload"):
+        return sa.false()
+    if user.role == "admin":
+        return None
+    same_year_bloc = sa.and_(Membership.unit_id == user.unit_id, Membership.year == Document.year,
+                             Membership.bloc_id == Document.bloc_id)
+    own_unit = sa.and_(Document.unit_id == user.unit_id,
+                       sa.or_(Document.bloc_id.is_(None), sa.exists().where(same_year_bloc)))
+    led_bloc = sa.and_(Document.unit_id.is_(None), Document.bloc_id.is_not(None),
+                       sa.exists().where(same_year_bloc, Membership.role == "leader"))
+    return sa.or_(own_unit, led_bloc)
+
+
+def _inbox_query(user):
+    query = sa.select(Document).where(Document.metadata_confirmed.is_(False), Document.deleted_at.is_(None))
+    rule = _editable_by(user)
+    return query if rule is None else query.where(rule)
+
+
+def inbox(user, *, limit: int = 200) -> list[Document]:
+    """The documents whose metadata nobody has confirmed and that `user` may edit, oldest upload first."""
+    return list(db.session.scalars(
+        _inbox_query(user).options(joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by))
+        .order_by(Document.uploaded_at, Document.id).limit(limit)).unique())
+
+
+def inbox_count(user) -> int:
+    """How many documents wait in `user`'s inbox (the menu's "Cần xác nhận (n)")."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_inbox_query(user).subquery())) or 0
+
+
+def confirm(actor, document: Document, data: dict | None = None, *, version) -> Document:
+    """Confirm a document's metadata, with the corrections in `data` if any (the inbox's one key)."""
+    return update_metadata(actor, document, {**(data or {}), "confirmed": True}, version=version)
 
 
 def _bloc_id_of(code: str):
@@ -558,8 +629,18 @@ def _live_by_number_key(keys: list[str]) -> dict[str, Document]:
 # --- changing ----------------------------------------------------------------------------------
 
 def update_metadata(actor, document: Document, data: dict, *, version) -> Document:
-    """Change a document's metadata, refusing an edit based on a stale version."""
+    """Change a document's metadata, refusing an edit based on a stale version.
+
+    Any edit confirms the metadata (the editor has looked at it), and so does `"confirmed": true`
+    alone: the document leaves the inbox.
+    """
     _check_version(document, version)
+    data = dict(data)
+    confirm = data.pop("confirmed", None)
+    if confirm is not None and confirm is not True:
+        raise ValidationFailed(_("Chỉ có thể xác nhận thông tin văn bản (confirmed: true); chưa lưu thay đổi nào."),
+                               errors={"confirmed": _("Chỉ nhận giá trị true.")})
+    confirm = confirm is True or any(key in data for key in EDITABLE)
     clean, errors = _clean_fields(data, partial=True)
     if errors:
         raise ValidationFailed(_("Thông tin văn bản chưa hợp lệ; chưa lưu thay đổi nào."), errors=errors)
@@ -592,15 +673,28 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
         document.bloc = clean["bloc"]
     if "unit" in clean:
         document.unit = clean["unit"]
-    document.metadata_confirmed = True
     after = _audit_view(document)
+    was_confirmed = document.metadata_confirmed
+    newly_confirmed = confirm and not was_confirmed
+    if newly_confirmed:
+        _confirm(actor, document)
     if before != after:
         record_index_update(document.id, "index")
-        audit.record(actor, "update", "document", document.id, before=before, after=after,
-                     summary=f"Sửa thông tin văn bản {document.number or document.original_name}")
+        audit.record(actor, "update", "document", document.id, before=before | {"confirmed": was_confirmed},
+                     after=after | {"confirmed": document.metadata_confirmed},
+                     summary=f"Sửa{' và xác nhận' if newly_confirmed else ''} thông tin văn bản {document.label}")
+    elif newly_confirmed:
+        audit.record(actor, "confirm", "document", document.id, before={"confirmed": False}, after={"confirmed": True},
+                     summary=f"Xác nhận thông tin văn bản {document.label}")
     db.session.commit()
     outbox_written.send(current_app._get_current_object())
     return document
+
+
+def _confirm(actor, document: Document) -> None:
+    document.metadata_confirmed = True
+    document.confirmed_at = utcnow()
+    document.confirmed_by_id = getattr(actor, "id", None)
 
 
 def _check_version(document: Document, version) -> None:
@@ -651,17 +745,95 @@ def purge(actor, document: Document) -> None:
     document_id, sha = document.id, document.sha256
     db.session.delete(document)
     record_index_update(document_id, "remove")
-    audit.record(actor, "purge", "document", document_id, before=snapshot, summary=f"Xóa vĩnh viễn văn bản #{document_id}")
+    audit.record(actor, "purge", "document", document_id, before=snapshot, summary=f"Xóa vĩnh viễn văn bản {document.label}")
     db.session.commit()
     archive.remove_original(root, sha)
     outbox_written.send(current_app._get_current_object())
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+def add_note(actor, document: Document, text) -> DocumentNote:
+    """Leave a note on a document (audited, and indexed with the document so search finds it)."""
+    policy.require(actor, "document.note", document, year=document.year)
+    if document.deleted:
+        raise Conflict(_("Văn bản đang ở thùng rác; không thêm ghi chú được."))
+    if not isinstance(text, str):
+        raise ValidationFailed(_("Ghi chú phải là một đoạn chữ."), errors={"text": _("Bắt buộc.")})
+    try:
+        text = check_plain_text(text, multiline=True).strip()
+    except UnsafeText as exc:
+        message = control_message(exc, _("Ghi chú"))
+        raise ValidationFailed(message, errors={"text": message}) from None
+    if not text:
+        raise ValidationFailed(_("Ghi chú đang để trống; chưa lưu."), errors={"text": _("Bắt buộc.")})
+    if len(text) > NOTE_MAX:
+        raise ValidationFailed(_("Ghi chú dài tối đa %(n)s ký tự; chưa lưu.", n=NOTE_MAX),
+                               errors={"text": _("Dài tối đa %(n)s ký tự.", n=NOTE_MAX)})
+    note = DocumentNote(document=document, text=text, author_id=getattr(actor, "id", None),
+                        author_username=getattr(actor, "username", None) or people.SYSTEM)
+    db.session.add(note)
+    db.session.flush()
+    record_index_update(document.id, "index")
+    audit.record(actor, "note.add", "document", document.id, after={"note": note.id, "text": text},
+                 summary=f"Ghi chú vào văn bản {document.label}")
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return note
+
+
+def get_note_for(user, document: Document, note_id, action: str = "document.note.delete") -> DocumentNote:
+    """A note of this document, with the user's right on it checked (NotFound, Forbidden)."""
+    note_id = row_id(note_id)
+    note = db.session.get(DocumentNote, note_id) if note_id is not None else None
+    if note is None or note.document_id != document.id:
+        raise NotFound(_("Không tìm thấy ghi chú."))
+    policy.require(user, action, note)
+    return note
+
+
+def delete_note(actor, note: DocumentNote) -> None:
+    """Remove a note (its author or the Board; audited with its text, so nothing is lost silently)."""
+    document = note.document
+    snapshot = {"note": note.id, "text": note.text, "author": note.author_username,
+                "created_at": note.created_at.isoformat() if note.created_at else None}
+    db.session.delete(note)
+    record_index_update(document.id, "index")
+    audit.record(actor, "note.delete", "document", document.id, before=snapshot,
+                 summary=f"Xóa ghi chú của văn bản {document.label}")
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+
+
+def notes_of(document_ids: list[int]) -> dict[int, list[DocumentNote]]:
+    """The notes of these documents, oldest first, in one query."""
+    found: dict[int, list[DocumentNote]] = {}
+    if document_ids:
+        for note in db.session.scalars(sa.select(DocumentNote).where(DocumentNote.document_id.in_(document_ids))
+                                       .order_by(DocumentNote.created_at, DocumentNote.id)):
+            found.setdefault(note.document_id, []).append(note)
+    return found
+
+
+def note_dict(note: DocumentNote, names: people.Names | None = None) -> dict:
+    """The API's view of a note: `{id, text, author, created_at}` (author: the username; author_name: as pages show it)."""
+    names = names if names is not None else people.names_for([note.author_id], usernames=[note.author_username])
+    return {"id": note.id, "text": note.text, "author": note.author_username,
+            "author_name": names.of(note.author_id, note.author_username),
+            "created_at": note.created_at.isoformat() if note.created_at else None}
+
+
+def _note_dicts(notes: dict[int, list[DocumentNote]]) -> dict[int, list[dict]]:
+    every = [n for rows in notes.values() for n in rows]
+    names = people.names_for([n.author_id for n in every], usernames=[n.author_username for n in every])
+    return {doc_id: [note_dict(n, names) for n in rows] for doc_id, rows in notes.items()}
 
 
 def original_file(document: Document) -> Path:
     """Path of the original bytes; NotFound if the file is missing (a `check` finding)."""
     path = archive.original_path(archive.archive_root(current_app.config), document.sha256)
     if not path.is_file():
-        raise NotFound(_("Không tìm thấy tệp gốc của văn bản #%(id)s trong kho lưu trữ.", id=document.id))
+        raise NotFound(_("Không tìm thấy tệp gốc của văn bản “%(label)s” trong kho lưu trữ.", label=document.label))
     return path
 
 
@@ -684,9 +856,11 @@ def to_dicts(documents: list[Document]) -> list[dict]:
             .where(Citation.number_key.in_(keys), Document.deleted_at.is_(None)).order_by(Document.issue_date.desc(), Document.id.desc()))
         for key, citer in rows:
             citing.setdefault(key, []).append(citer)
+    notes = _note_dicts(notes_of(ids))
     out = []
     for d in documents:
         data = to_dict(d, with_links=False)
+        data["notes"] = notes.get(d.id, [])
         data["citations"] = [{"number": c.number, "document": targets[c.number_key].id if c.number_key in targets else None}
                              for c in citations.get(d.id, [])]
         data["cited_by"] = [{"id": x.id, "number": x.number, "title": x.title} for x in citing.get(d.number_key, []) if x.id != d.id]
@@ -710,9 +884,10 @@ def to_dict(document: Document, *, with_links: bool = True) -> dict:
         "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
         "uploaded_by_name": people.display_name(document.uploaded_by) if document.uploaded_by else None,
         "uploaded_at": document.uploaded_at.isoformat() if document.uploaded_at else None,
-        "version": document.version, "deleted": document.deleted,
+        "version": document.version, "deleted": document.deleted, "confirmed": document.metadata_confirmed,
     }
     if with_links:
+        data["notes"] = _note_dicts(notes_of([document.id])).get(document.id, [])
         data["citations"] = [{"number": c["number"], "document": c["document"].id if c["document"] else None}
                              for c in citations_of(document)]
         data["cited_by"] = [{"id": d.id, "number": d.number, "title": d.title} for d in cited_by(document)]

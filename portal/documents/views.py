@@ -1,6 +1,7 @@
 """Archive pages: browse, upload, read, edit, trash (thin: parse, call a service, render)."""
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -8,18 +9,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
+from portal import people
 from portal.auth import policy
 from portal.auth.forms import EmptyForm
 from portal.documents import ocr_jobs
 from portal.documents import services as docs
-from portal.documents.forms import MetadataForm, UploadForm
+from portal.documents.forms import MetadataForm, NoteForm, UploadForm
 from portal.documents.labels import TYPE_LABELS
 from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS
 from portal.errors import Conflict, ServiceError, ValidationFailed
 from portal.extensions import htmx
 from portal.forms import choices
 from portal.org import services as org
-from portal.text import as_utc, ascii_fallback, utcnow
+from portal.text import as_utc, ascii_fallback, format_datetime, utcnow
 from portal.web import int_arg, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -64,7 +66,7 @@ def index():
     filters = _filters_from_args()
     result = docs.list_documents(filters)
     context = {"result": result, "filters": filters, "facets": docs.facet_values(), "blocs": org.list_blocs(),
-               "units": org.list_units(), "types": TYPE_LABELS}
+               "units": org.list_units(), "types": TYPE_LABELS, "inbox_count": docs.inbox_count(current_user)}
     if htmx and htmx.target == "document-results":
         return render_block("documents/index.html", "results", **context)
     return render_template("documents/index.html", **context)
@@ -127,14 +129,142 @@ def _ingest_one(storage, fields: dict) -> dict:
 
 @bp.route("/<int:document_id>")
 def show(document_id):
-    """Show a document: metadata, signature facts, citations, cited-by, the PDF itself."""
+    """Show a document: metadata, signature facts, citations, cited-by, notes, the PDF itself."""
     document = docs.get_document_for(current_user, document_id)
-    context = {
+    return render_template("documents/show.html", **_show_context(document))
+
+
+def _show_context(document, note_form=None) -> dict:
+    notes = docs.notes_of([document.id]).get(document.id, [])
+    names = people.names_for([document.uploaded_by_id, document.confirmed_by_id, *(n.author_id for n in notes)],
+                             usernames=[n.author_username for n in notes])
+    return {
         "document": document, "citations": docs.citations_of(document), "cited_by": docs.cited_by(document),
         "can_edit": policy.can(current_user, "document.write", docs.scope_of(document), year=document.year),
         "action_form": EmptyForm(), "report_kinds": REPORT_KINDS, "ocr": ocr_view(document),
+        "signatures": [dict(s, signed_at_local=signed_at_local(s.get("signed_at"))) for s in document.signature or []],
+        "names": names, **_notes_context(document, notes, names, note_form),
     }
-    return render_template("documents/show.html", **context)
+
+
+def signed_at_local(value: str | None) -> str:
+    """A signature's time (ISO 8601 with its offset, as pyhanko gives it) as dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh."""
+    if not value:
+        return ""
+    try:
+        return format_datetime(datetime.fromisoformat(value))
+    except ValueError:  # never hide a time we cannot parse: show it as stored
+        return value
+
+
+def _notes_context(document, notes, names, note_form=None) -> dict:
+    return {"notes": notes, "names": names, "note_form": note_form or NoteForm(),
+            "can_note": policy.can(current_user, "document.note", document, year=document.year) and not document.deleted,
+            "can_delete_note": lambda note: policy.can(current_user, "document.note.delete", note)}
+
+
+def _render_notes(document, note_form=None):
+    notes = docs.notes_of([document.id]).get(document.id, [])
+    names = people.names_for([n.author_id for n in notes], usernames=[n.author_username for n in notes])
+    return render_block("documents/show.html", "notes", document=document, action_form=EmptyForm(),
+                        **_notes_context(document, notes, names, note_form))
+
+
+@bp.route("/<int:document_id>/notes", methods=["POST"])
+def add_note(document_id):
+    """Leave a note on the document page (htmx swaps the notes section; without htmx, back to the page)."""
+    document = docs.get_document_for(current_user, document_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            docs.add_note(current_user, document, form.text.data or "")
+        except ValidationFailed as exc:
+            form.text.errors = [exc.message]
+        else:
+            if htmx:
+                return _render_notes(document)
+            flash(_("Đã thêm ghi chú."), "success")
+            return redirect(url_for("documents.show", document_id=document.id, _anchor="notes"))
+    if htmx:
+        # htmx 2 swaps nothing on a 4xx answer: the section carries the refusal, so it is a 200.
+        return _render_notes(document, form)
+    return render_template("documents/show.html", **_show_context(document, form)), 422
+
+
+@bp.route("/<int:document_id>/notes/<int:note_id>/delete", methods=["POST"])
+def delete_note(document_id, note_id):
+    """Remove a note (its author or the Board)."""
+    document = docs.get_document_for(current_user, document_id)
+    docs.delete_note(current_user, docs.get_note_for(current_user, document, note_id))
+    if htmx:
+        return _render_notes(document)
+    flash(_("Đã xóa ghi chú."), "success")
+    return redirect(url_for("documents.show", document_id=document.id, _anchor="notes"))
+
+
+# --- the inbox: documents whose metadata nobody has confirmed --------------------------------------
+
+@bp.route("/inbox")
+def inbox():
+    """What still needs a look, oldest first: the PDF beside the form, one key to confirm and go on."""
+    policy.require(current_user, "portal.read")
+    queue = docs.inbox(current_user)
+    chosen = request.args.get("document", type=int)
+    current = next((d for d in queue if d.id == chosen), queue[0] if queue else None)
+    form = None
+    if current is not None:
+        form = MetadataForm(obj=current)
+        _org_choices(form, document=current)
+        _fill_metadata_form(form, current)
+    return _render_inbox(queue, current, form)
+
+
+@bp.route("/inbox/<int:document_id>", methods=["POST"])
+def inbox_confirm(document_id):
+    """Save the corrections (if any), confirm, and open the next document of the inbox."""
+    document = docs.get_document_for(current_user, document_id, "document.write")
+    form = MetadataForm()
+    _org_choices(form, document=document)
+    conflict = None
+    if form.validate_on_submit():
+        data = {key: getattr(form, key).data for key in docs.EDITABLE}
+        try:
+            docs.confirm(current_user, document, data, version=form.version.data)
+        except ValidationFailed as exc:
+            for key, message in exc.errors.items():
+                if hasattr(form, key):
+                    getattr(form, key).errors = [message]
+            if not exc.errors:
+                flash(exc.message, "error")
+        except Conflict as exc:
+            conflict = exc
+            form.version.data = document.version
+        else:
+            flash(_("Đã xác nhận văn bản “%(label)s”.", label=document.label), "success")
+            following = request.form.get("next", type=int)
+            return redirect(url_for("documents.inbox", document=following) if following else url_for("documents.inbox"))
+    queue = docs.inbox(current_user)
+    return _render_inbox(queue, document, form, conflict=conflict), 409 if conflict else 422
+
+
+def _render_inbox(queue, current, form, *, conflict=None):
+    position = next((i for i, d in enumerate(queue) if current is not None and d.id == current.id), None)
+    following = None
+    if position is not None and len(queue) > 1:
+        following = queue[(position + 1) % len(queue)]
+    names = people.names_for([d.uploaded_by_id for d in queue])
+    return render_template("documents/inbox.html", queue=queue, current=current, form=form, position=position,
+                           following=following, total=docs.inbox_count(current_user), names=names, conflict=conflict)
+
+
+def _fill_metadata_form(form, document) -> None:
+    """The form's values that are not plain attributes of the document."""
+    form.version.data = document.version
+    form.issue_date.data = document.issue_date.strftime("%d/%m/%Y") if document.issue_date else ""
+    form.year.data = str(document.year or "")
+    form.bloc.data = document.bloc.code if document.bloc else ""
+    form.unit.data = document.unit.code if document.unit else ""
+    form.report_kind.data = document.report_kind or ""
 
 
 @bp.route("/<int:document_id>/status")
@@ -229,12 +359,7 @@ def edit(document_id):
     form = MetadataForm(obj=None if request.method == "POST" else document)
     _org_choices(form, document=document)
     if request.method == "GET":
-        form.version.data = document.version
-        form.issue_date.data = document.issue_date.strftime("%d/%m/%Y") if document.issue_date else ""
-        form.year.data = str(document.year or "")
-        form.bloc.data = document.bloc.code if document.bloc else ""
-        form.unit.data = document.unit.code if document.unit else ""
-        form.report_kind.data = document.report_kind or ""
+        _fill_metadata_form(form, document)
     conflict = None
     if form.validate_on_submit():
         data = {key: getattr(form, key).data for key in docs.EDITABLE}

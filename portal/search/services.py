@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from portal.documents import archive
 from portal.documents.models import Document, IndexOutbox
@@ -65,10 +65,11 @@ def close_engines() -> None:
 
 
 def search_doc(document: Document) -> SearchDoc:
-    """The index's view of a document."""
+    """The index's view of a document: its notes are searched with its text (after it, so snippets prefer the text)."""
+    text = "\n\n".join(part for part in (document.text, *(note.text for note in document.notes)) if part)
     return SearchDoc(
         id=document.id, title=document.title or document.original_name, number=document.number or "",
-        issuer=document.issuer or "", text=document.text or "", year=document.year, type=document.type,
+        issuer=document.issuer or "", text=text, year=document.year, type=document.type,
         report_kind=document.report_kind, bloc=document.bloc.code if document.bloc else None,
         unit=document.unit.code if document.unit else None, issue_date=document.issue_date,
         uploaded_at=document.uploaded_at,
@@ -80,7 +81,7 @@ def _load(ids) -> list[Document]:
     # session) must not answer with the state it had when it was first loaded.
     return list(db.session.scalars(
         sa.select(Document).where(Document.id.in_(ids))
-        .options(undefer(Document.text), joinedload(Document.bloc), joinedload(Document.unit))
+        .options(undefer(Document.text), joinedload(Document.bloc), joinedload(Document.unit), selectinload(Document.notes))
         .execution_options(populate_existing=True)
     ).unique())
 

@@ -71,12 +71,12 @@ def build(tmp: Path, blocs: int, documents: int):
     import sqlalchemy as sa
 
     from portal.auth import services as accounts
+    from portal.demo.schedule import usual_plan
     from portal.documents.models import Document
     from portal.extensions import db
     from portal.org import services as org
     from portal.org.models import Bloc, Unit
     from portal.schedule import services as schedule
-    from portal.schedule.demo import usual_plan
 
     app = make_app(tmp)
     rng = random.Random(f"bench-dashboard:{blocs}:{documents}")

@@ -49,16 +49,17 @@ def _percentile(values: list[float], p: float) -> float:
 
 def build(tmp: Path, units: int, criteria: int):
     """A fresh app with one bloc of `units` units and a table of `criteria` criteria, mid-meeting."""
-    from portal.auth import services as accounts
-    from portal.extensions import db
-    from portal.org import services as org
-    from portal.scoring import services as scoring
-    from portal.scoring.demo import _insert_scores
-    from portal.scoring.models import Scorecard
-    from portal.text import utcnow
     from decimal import Decimal
 
     import sqlalchemy as sa
+
+    from portal.auth import services as accounts
+    from portal.demo.scoring import _insert_scores
+    from portal.extensions import db
+    from portal.org import services as org
+    from portal.scoring import services as scoring
+    from portal.scoring.models import Scorecard
+    from portal.text import utcnow
 
     app = make_app(tmp)
     with app.app_context():

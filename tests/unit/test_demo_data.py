@@ -1,4 +1,4 @@
-"""Invariants of the demo province data (portal.org.demo_data)."""
+"""Invariants of the demo province data (portal.demo.province)."""
 
 import re
 import unicodedata
@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from portal.org import demo_data as dd
+from portal.demo import province as dd
 
 UNIT_CODES = {unit.code for unit in dd.UNITS}
 UNITS_BY_CODE = {unit.code: unit for unit in dd.UNITS}

@@ -1,4 +1,4 @@
-"""The demo PDF documents (portal.demo_documents): valid, dated, numbered, deterministic."""
+"""The demo PDF documents (portal.demo.documents): valid, dated, numbered, deterministic."""
 
 import io
 import re
@@ -9,8 +9,8 @@ from datetime import date
 import pypdf
 import pytest
 
-from portal import demo_documents as dd
-from portal.org import demo_data
+from portal.demo import documents as dd
+from portal.demo import province
 
 TODAY = date(2026, 11, 25)
 
@@ -49,15 +49,15 @@ def test_every_document_is_a_readable_pdf_with_its_number_and_signer(docs):
 
 
 def test_metadata_is_consistent(docs):
-    bloc_codes = {bloc.code for bloc in demo_data.BLOCS}
-    unit_codes = {unit.code for unit in demo_data.UNITS}
+    bloc_codes = {bloc.code for bloc in province.BLOCS}
+    unit_codes = {unit.code for unit in province.UNITS}
     for doc in docs:
         assert doc.type in dd.DOCUMENT_TYPES
         assert (doc.report_kind is not None) == (doc.type == "BC"), doc.filename
         assert doc.report_kind in (None, "so_ket", "tong_ket")
         assert doc.bloc is None or doc.bloc in bloc_codes
         assert doc.unit is None or doc.unit in unit_codes
-        assert doc.year in demo_data.YEARS
+        assert doc.year in province.YEARS
         assert doc.data.startswith(b"%PDF-")
         assert not doc.signed
         for value in (doc.text, doc.title, doc.issuer, doc.signer):
@@ -83,7 +83,7 @@ def test_numbers_are_unique_per_issuer_and_year(docs):
 
 
 def test_each_year_has_its_directive_and_plan(docs):
-    for year in demo_data.YEARS:
+    for year in province.YEARS:
         directive = [d for d in docs if d.year == year and d.type == "CT"]
         plan = [d for d in docs if d.year == year and d.type == "KH"]
         assert len(directive) == len(plan) == 1, year
@@ -114,15 +114,23 @@ def test_citations_resolve_between_documents(docs):
 def test_per_year_counts(docs):
     counts = Counter((d.year, d.type, d.report_kind, d.unit is not None) for d in docs)
     for year in (2024, 2025):
-        members = len(demo_data.memberships(year))
+        members = len(province.memberships(year))
         assert counts[(year, "BC", "tong_ket", True)] == members
         assert counts[(year, "BC", "tong_ket", False)] == 6
         for kind in ("GU", "TC", "BB"):
             assert counts[(year, kind, None, False)] == 6
         assert counts[(year, "QĐ", None, False)] == 1
-        assert counts[(year, "TB", None, True)] == 2
+        assert counts[(year, "TB", None, False)] == 2  # the Board's notices about two blocs
     assert counts[(2026, "QĐ", None, False)] == 0  # not a past year
     assert counts[(2026, "BB", None, False)] == 0  # meetings after today
+
+
+def test_every_unit_document_lies_in_its_units_bloc(docs):
+    # The filing rule (DESIGN §4.1): a unit's document is filed in the bloc the unit belongs to that year.
+    for doc in docs:
+        if doc.unit is not None:
+            bloc = {m.unit_code: m.bloc_code for m in province.memberships(doc.year)}.get(doc.unit)
+            assert doc.bloc in (None, bloc), doc.filename
 
 
 def test_current_year_story(docs, story):
@@ -134,7 +142,7 @@ def test_current_year_story(docs, story):
     assert all(d.issue_date <= deadline for bloc, d in so_ket.items() if bloc != "K4")
     pledges = {d.bloc for d in docs if d.year == 2026 and d.type == "GU"}
     assert pledges == {"K1", "K2", "K3", "K4", "K5"}
-    members = len(demo_data.memberships(2026))
+    members = len(province.memberships(2026))
     reports = [d for d in docs if d.year == 2026 and d.report_kind == "tong_ket" and d.unit]
     assert 0.4 * members <= len(reports) <= 0.6 * members
 
@@ -189,8 +197,8 @@ def test_unknown_year_is_rejected():
 
 
 def test_signed_plan_and_directive():
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from asn1crypto import pem, x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.documents.reader import DocumentMetadata, Signer, read_metadata, repair_text
+from portal.documents.reader.repair import close_letter_spacing
 from portal.documents.textlayer import encode_tcvn3, encode_vni
 
 CASES = Path(__file__).resolve().parent / "reader_cases"
@@ -25,6 +26,7 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 
 NO_NUMBER = "Không tìm thấy số, ký hiệu văn bản"
 NO_DATE = "Không tìm thấy ngày ban hành"
+LOST_LETTERS = "Lớp chữ có chỗ mất chữ (phụ âm đứng riêng); nên kiểm tra lại"
 
 
 def S(name, capacity=None, title=None, on_behalf_of=None):  # noqa: N802 - reads like a record
@@ -356,6 +358,163 @@ EXPECTED: dict[str, dict] = {
         ),
         citations=["27/KH-UBND"],
     ),
+    # Shapes from issue 13: each case below is one cause of a misread on real documents.
+    "41_kh_subject_thuc_hien_caps.txt": expect(
+        type="KH", number="318/KH-UBND", issue_date=date(2022, 5, 17), place="Nghệ An",
+        issuer="Ủy ban nhân dân tỉnh Nghệ An",
+        signers=[S("Bùi Đình Long", "KT.", "Phó Chủ tịch", "Ủy ban nhân dân")],
+        title="Thực hiện phong trào thi đua chung sức xây dựng nông thôn mới giai đoạn 2021 - 2025",
+        citations=["1730/QĐ-TTg"],
+    ),
+    "42_kh_subject_thuc_hien_sentence.txt": expect(
+        type="KH", number="14/KH-PNV", issue_date=date(2021, 3, 3), place="Đức Trọng",
+        issuer="Phòng Nội vụ", parent_issuer="UBND huyện Đức Trọng",
+        signers=[S("K' Brơi Ha Sen", None, 'Trưởng phòng')],
+        title='Thực hiện phong trào thi đua "Cán bộ, công chức thi đua thực hiện văn hóa công sở" năm 2021',
+        citations=["25/KH-UBND"],
+    ),
+    "43_qd_bullet_can_cu_no_authority.txt": expect(
+        type="QĐ", number="86/QĐ-BVĐK", issue_date=date(2022, 12, 28), place="Bắc Ninh",
+        issuer="Bệnh viện Đa khoa tỉnh", parent_issuer="Sở Y tế tỉnh Bắc Ninh",
+        signers=[S("Nguyễn Quang Thường", None, "Giám đốc")],
+        title="Công nhận danh hiệu Lao động tiên tiến năm 2022",
+        citations=["91/2017/NĐ-CP"],
+    ),
+    "44_tb_bullet_thuc_hien_after_subject.txt": expect(
+        type="TB", number="102/TB-TĐTN", issue_date=date(2023, 8, 9), place="Vĩnh Long",
+        issuer="Ban Chấp hành Đoàn tỉnh Vĩnh Long",
+        signers=[S("Huỳnh Thị Như Ý", "TM.", "Phó Bí thư", "Ban Thường vụ Tỉnh đoàn")],
+        title="Kết quả xét chọn Giải thưởng Lý Tự Trọng năm 2023",
+        citations=["45/KH-TĐTN"],
+    ),
+    "45_qd_caps_subject_bare_authority.txt": expect(
+        type="QĐ", number="15/2023/QĐ-UBND", issue_date=date(2023, 3, 21), place="Quảng Ninh",
+        issuer="Ủy ban nhân dân tỉnh Quảng Ninh",
+        signers=[S("Cao Tường Huy", "TM.", "Chủ tịch", "Ủy ban nhân dân")],
+        title="Ban hành quy chế công tác thi đua, khen thưởng trên địa bàn tỉnh",
+        citations=["06/2022/QH15", "52/TTr-SNV"],
+    ),
+    "46_nq_hdnd_caps_subject_khoa.txt": expect(
+        type="NQ", number="21/2024/NQ-HĐND", issue_date=date(2024, 7, 12), place="Kon Tum",
+        issuer="Hội đồng nhân dân tỉnh Kon Tum",
+        signers=[S("Y Ngọc", None, "Chủ tịch")],
+        title="Quy định mức chi tiền thưởng đối với các danh hiệu thi đua",
+        citations=["98/2023/NĐ-CP", "61/TTr-UBND"],
+    ),
+    "47_qd_caps_subject_wrapped_chu_tich.txt": expect(
+        type="QĐ", number="4521/QĐ-UBND", issue_date=date(2020, 11, 30), place="Thanh Hóa",
+        issuer="Ủy ban nhân dân tỉnh Thanh Hóa",
+        signers=[S("Lê Đức Giang", "KT.", "Phó Chủ tịch", "Chủ tịch")],
+        title="Tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh cho các tập thể, cá nhân",
+        citations=["880/TTr-SNV"],
+    ),
+    "48_qd_caps_subject_wrapped_giam_doc.txt": expect(
+        type="QĐ", number="977/QĐ-SGDĐT", issue_date=date(2021, 6, 14), place="Phú Thọ",
+        issuer="Sở Giáo dục và Đào tạo", parent_issuer="UBND tỉnh Phú Thọ",
+        signers=[S("Nguyễn Văn Trực", None, "Giám đốc")],
+        title="Tặng Giấy khen của Giám đốc Sở Giáo dục và Đào tạo năm học 2020 - 2021",
+        citations=["22/2016/QĐ-UBND"],
+    ),
+    "49_nd_no_heading_quy_dinh_chi_tiet.txt": expect(
+        type="NĐ", number="91/2017/NĐ-CP", issue_date=date(2017, 7, 31), place="Hà Nội",
+        issuer="Chính phủ",
+        signers=[S("Nguyễn Xuân Phúc", "TM.", "Thủ tướng", "Chính phủ")],
+        title="Quy định chi tiết thi hành một số điều của Luật thi đua, khen thưởng",
+        citations=[],
+    ),
+    "50_nq_no_heading_quy_dinh_muc_chi.txt": expect(
+        type="NQ", number="08/2019/NQ-HĐND", issue_date=date(2019, 7, 11), place="Cà Mau",
+        issuer="Hội đồng nhân dân tỉnh Cà Mau",
+        signers=[S("Trần Văn Hiện", None, "Chủ tịch")],
+        title="Quy định mức chi hỗ trợ công tác thi đua, khen thưởng trên địa bàn tỉnh Cà Mau",
+        citations=["90/TTr-UBND"],
+    ),
+    "51_cv_letter_spaced_thu_tuong.txt": expect(
+        type="CV", number="1081/TTg-KGVX", issue_date=date(2023, 9, 26), place="Hà Nội",
+        issuer="Thủ tướng Chính phủ",
+        signers=[S("Trần Lưu Quang", "KT.", "Phó Thủ tướng", "Thủ tướng")],
+        title="Tổ chức phong trào thi đua hoàn thành các công trình trọng điểm",
+        citations=["19/CT-TTg"],
+    ),
+    "52_nd_letter_spaced_chinh_phu.txt": expect(
+        type="NĐ", number="28/2024/NĐ-CP", issue_date=date(2024, 3, 6), place="Hà Nội",
+        issuer="Chính phủ",
+        signers=[S("Trần Lưu Quang", "KT.", "Phó Thủ tướng", "Chính phủ")],
+        title="Sửa đổi, bổ sung một số điều của Nghị định số 98/2023/NĐ-CP",
+        citations=["98/2023/NĐ-CP"],
+    ),
+    "53_bc_signer_thuong.txt": expect(
+        type="BC", report_kind="tong_ket", number="210/BC-SNV", issue_date=date(2022, 12, 5), place="Cần Thơ",
+        issuer="Sở Nội vụ", parent_issuer="UBND thành phố Cần Thơ",
+        signers=[S("Lê Văn Thường", "KT.", "Phó Giám đốc", "Giám đốc")],
+        title="Tổng kết công tác thi đua, khen thưởng năm 2022",
+        citations=["1520/BTĐKT-VP"],
+    ),
+    "54_tb_signer_ban.txt": expect(
+        type="TB", number="33-TB/BTCHU", issue_date=date(2025, 4, 18), place="Tân Châu",
+        issuer="Ban Tổ chức", parent_issuer="Huyện ủy Tân Châu",
+        signers=[S("Nguyễn Văn Ban", None, "Trưởng ban")],
+        title="Kết quả đánh giá, xếp loại tổ chức cơ sở đảng năm 2024",
+        citations=["25-HD/BTCTW"],
+    ),
+    "55_kh_signer_so_caps_name.txt": expect(
+        type="KH", number="140/KH-UBND", issue_date=date(2026, 2, 22), place="Mường Khương",
+        issuer="Ủy ban nhân dân huyện Mường Khương",
+        signers=[S("Lò Văn Sở", "TM.", "Chủ tịch", "Ủy ban nhân dân")],
+        title='Tổ chức phong trào thi đua "Dân vận khéo" năm 2026',
+        citations=["37/KH-UBND"],
+    ),
+    "56_bb_signer_truc_thu_ky_nhu.txt": expect(
+        type="BB", number="03/BB-CTĐ", issue_date=date(2021, 10, 15), place="Hà Giang",
+        issuer="Cụm thi đua các huyện biên giới",
+        signers=[S("Vương Thị Như Hoa", None, "Thư ký"), S("Sùng Mí Trực", None, "Chủ trì")],
+        title="Họp Cụm thi đua các huyện biên giới bình xét thi đua năm 2021",
+        citations=["18/KH-UBND"],
+    ),
+    "57_bc_tieu_ban.txt": expect(
+        type="BC", report_kind="tong_ket", number="07/BC-TBKT", issue_date=date(2025, 12, 2), place="Đắk Lắk",
+        issuer="Tiểu ban Khen thưởng", parent_issuer="UBND tỉnh Đắk Lắk",
+        signers=[S("Nguyễn Tuấn Hà", None, "Trưởng tiểu ban")],
+        title="Kết quả xét khen thưởng tổng kết 50 năm giải phóng tỉnh Đắk Lắk",
+        citations=["512/QĐ-UBND"],
+    ),
+    "58_kh_damaged_lost_letters_ambiguous.txt": expect(
+        type="KH", number="205/KH-UBND", issue_date=date(2024, 3, 12), place="Biên Hòa",
+        issuer="Ủy ban nhân dân thành phố Biên Hòa",
+        signers=[S("Trần Thị Hiền", "KT.", "Phó Chủ tịch", "Ủy ban nhân dân")],
+        title="Tổ chức phong trào thi đua năm 2024 trên địa bàn thành phố",
+        citations=["40/KH-UBND"],
+        warnings=["Lớp chữ bị tách âm tiết; đã ghép lại 1 chỗ", LOST_LETTERS],
+    ),
+    "59_bc_damaged_lost_letters_body.txt": expect(
+        type="BC", report_kind="so_ket", number="88/BC-SNV", issue_date=date(2023, 6, 20), place="Bình Định",
+        issuer="Sở Nội vụ", parent_issuer="UBND tỉnh Bình Định",
+        signers=[S("Đặng Ngọc Dũng", "KT.", "Phó Giám đốc", "Giám đốc")],
+        title="Sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm 2023",
+        citations=["12/KH-UBND"], warnings=[LOST_LETTERS],
+    ),
+    "60_cv_so_tai_chinh_no_heading.txt": expect(
+        type="CV", number="1422/STC-VP", issue_date=date(2019, 5, 8), place="An Giang",
+        issuer="Sở Tài chính", parent_issuer="UBND tỉnh An Giang",
+        signers=[S("Lâm Quang Thi", None, "Giám đốc")],
+        title="Đăng ký thi đua năm 2019",
+        citations=["02/HD-HĐTĐKT"],
+    ),
+    "61_bc_cum_thi_dua_tong_ket.txt": expect(
+        type="BC", report_kind="tong_ket", number="05/BC-CTĐ6", issue_date=date(2025, 11, 25), place="Thái Nguyên",
+        issuer="Cụm thi đua số 6",
+        signers=[S("Đỗ Thị Bích Thường", "TM.", "Cụm trưởng, Giám đốc Sở Công Thương", "Cụm thi đua số 6")],
+        title="Tổng kết công tác thi đua, khen thưởng năm 2025 của Cụm thi đua số 6",
+        citations=["09/KH-UBND"],
+    ),
+    "62_ttr_phong_giao_duc_tay_ninh.txt": expect(
+        type="TTr", number="61/TTr-PGDĐT", issue_date=date(2026, 5, 29), place="Trảng Bàng",
+        issuer="Phòng Giáo dục và Đào tạo", parent_issuer="UBND thị xã Trảng Bàng",
+        signers=[S("Võ Thành Như", None, "Trưởng phòng")],
+        title="Đề nghị công nhận danh hiệu Tập thể lao động xuất sắc năm học 2025 - 2026",
+        citations=["1020/QĐ-UBND"],
+    ),
+
 }
 
 # The samples, with the values in /work/shared/samples/README.md.
@@ -416,9 +575,9 @@ def read_case(name: str) -> str:
     return (CASES / name).read_text(encoding="utf-8")
 
 
-def test_there_are_at_least_thirty_case_texts():
+def test_there_are_at_least_sixty_case_texts():
     files = sorted(p.name for p in CASES.glob("*.txt"))
-    assert len(files) >= 30
+    assert len(files) >= 60
     assert set(files) == set(EXPECTED)
     assert {e["type"] for e in EXPECTED.values()} >= {
         "CT", "KH", "GU", "TC", "BC", "BB", "QĐ", "TB", "TTr", "CV", "NQ", "NĐ", "HD", "OTHER"
@@ -698,3 +857,47 @@ def test_to_dict_is_json_ready():
     assert d["signer"] == "Trịnh Văn Bình"
     assert d["signer_title"] == "Giám đốc"
     assert d["signers"] == [{"name": "Trịnh Văn Bình", "capacity": None, "title": "Giám đốc", "on_behalf_of": None}]
+
+
+@pytest.mark.parametrize(
+    "damaged, kept",
+    [
+        ("TRƯ NG học", "TRƯ NG"),  # TRƯNG or TRƯỜNG: a letter may be lost, keep the gap
+        ("tự cư ng", "cư ng"),  # cưng or cường
+        ("các Phư ng", "Phư ng"),  # Phưng or Phường
+        ("đ ng th i", "th i"),  # thi or thời
+    ],
+)
+def test_repair_keeps_gaps_it_cannot_fill_unambiguously(damaged, kept):
+    fixed, joins = repair_text(damaged)
+    assert kept in fixed and joins == 0
+    meta = read_metadata("SỞ Y TẾ\nSố: 1/BC-SYT\nLam Sơn, ngày 08 tháng 01 năm 2025\nBÁO CÁO\nTình hình\n" + damaged)
+    assert LOST_LETTERS in meta.warnings
+
+
+def test_repair_still_joins_unambiguous_splits():
+    fixed, joins = repair_text("Nguyễ n Văn Hù ng; KẾ HOẠ CH; CHỦ TỊ CH; D ÂN; PHƯƠ NG")
+    assert (fixed, joins) == ("Nguyễn Văn Hùng; KẾ HOẠCH; CHỦ TỊCH; DÂN; PHƯƠNG", 6)
+
+
+@pytest.mark.parametrize(
+    "spaced, closed",
+    [
+        ("T H Ủ  T Ư Ớ N G  C H Í N H  P H Ủ", "THỦ TƯỚNG CHÍNH PHỦ"),
+        ("C H Í N H   P H Ủ", "CHÍNH PHỦ"),
+        ("Q U Y Ế T Đ Ị N H", "QUYẾT ĐỊNH"),  # one run: split into the fewest syllables
+    ],
+)
+def test_letter_spaced_capitals_are_closed_up(spaced, closed):
+    assert close_letter_spacing(spaced).rstrip() == closed
+    assert close_letter_spacing("điểm a, b, c; Phụ lục A B") == "điểm a, b, c; Phụ lục A B"
+
+
+def test_type_comes_from_the_number_when_the_heading_is_a_subject():
+    text = (
+        "CHÍNH PHỦ\nSố: 15/2020/NĐ-CP            Hà Nội, ngày 03 tháng 02 năm 2020\n\n"
+        "QUY ĐỊNH XỬ PHẠT VI PHẠM HÀNH CHÍNH TRONG LĨNH VỰC BƯU CHÍNH\n\nCăn cứ Luật Tổ chức Chính phủ;\n"
+    )
+    meta = read_metadata(text)
+    assert meta.type == "NĐ"
+    assert meta.title.startswith("Quy định xử phạt vi phạm hành chính")

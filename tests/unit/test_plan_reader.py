@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.schedule.plan_reader import MAX_CHARS, ProposedMilestone, _propose, propose_milestones
-from portal.text import fold, nfc
+from portal.text import fold, fold_keep_length, iter_dates, nfc
 
 CASES = Path(__file__).parent / "plan_cases"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
@@ -275,6 +275,17 @@ PLANS: dict[str, list[tuple[str, str, str | None, str | None]]] = {
         ("01/12/2025", "31/12/2025", "council", "QĐ"),
         ("", "10/01/2026", "board", None),
     ],
+    # periodic reports counted in months ("3/9 tháng đầu năm", not "đầu năm"), deadlines "hết tháng …",
+    # "hết ngày …", and a month that ends a sentence right before the next item ("tháng 02.\n2. …")
+    "thanh-son-2024-het-thang.txt": [
+        ("", "29/02/2024", "bloc", "GU"),
+        ("", "31/03/2024", "unit", None),
+        ("", "30/06/2024", "unit", "BC-SK"),
+        ("", "30/09/2024", "unit", None),
+        ("", "31/10/2024", "bloc", "BB"),
+        ("", "20/11/2024", "unit", "BC-TK"),
+        ("02/12/2024", "06/12/2024", "bloc", "BB"),
+    ],
     # upper-case step names with their date and doer on plain label lines, then a second section (a
     # table whose first column is the time) with other work: both sections are read
     "khoi-dang-2025-nhan-muc.txt": [
@@ -487,6 +498,13 @@ WORK = "Trưởng Khối tổ chức ký kết giao ước thi đua"
         (f"Quý IV: {WORK}.", "01/10/2025", "31/12/2025"),
         (f"6 tháng đầu năm: {WORK}.", "", "30/06/2025"),
         (f"6 tháng đầu năm: {WORK}, trước ngày 20/6/2025.", "", "20/06/2025"),
+        (f"3 tháng đầu năm: {WORK}.", "", "31/03/2025"),
+        (f"9 tháng đầu năm: {WORK}.", "", "30/09/2025"),
+        (f"Chín tháng đầu năm 2024: {WORK}.", "", "30/09/2024"),
+        (f"3 tháng cuối năm: {WORK}.", "", "31/12/2025"),
+        (f"{WORK} chậm nhất hết tháng 3.", "", "31/03/2025"),
+        (f"{WORK}, hạn chót đến hết tháng 10/2025.", "", "31/10/2025"),
+        (f"{WORK} hết ngày 15/12/2025.", "", "15/12/2025"),
         (f"Cuối năm: {WORK}.", "01/12/2025", "31/12/2025"),
         (f"Đầu năm: {WORK}.", "01/01/2025", "28/02/2025"),
         (f"Trước ngày 29/02/2024: {WORK}.", "", "29/02/2024"),
@@ -500,6 +518,32 @@ WORK = "Trưởng Khối tổ chức ký kết giao ước thi đua"
 def test_date_form(step, start, due):
     ms = read_step(step, plan_year=2024 if "2024" in step else 2025)
     assert windows(ms) == [(d(start), d(due))]
+
+
+def test_counted_months_are_a_report_period_due_at_their_end_not_the_start_of_the_year():
+    (m,) = read_step("Các đơn vị gửi báo cáo kết quả thi đua 9 tháng đầu năm về Trưởng Khối.")
+    assert (m.starts_on, m.due_on, m.confidence) == (None, date(2025, 9, 30), "low")
+    assert "Thời hạn suy ra từ '9 tháng đầu năm' (quy ước: hạn 30/09)" in m.notes
+    assert m.title == "Gửi báo cáo kết quả thi đua 9 tháng đầu năm"
+
+
+def test_het_binds_like_den_het_and_leaves_the_title():
+    for step in (f"{WORK} chậm nhất hết tháng 3.", f"{WORK}, chậm nhất đến hết tháng 3."):
+        (m,) = read_step(step)
+        assert (m.starts_on, m.due_on, m.title) == (None, date(2025, 3, 31), "Ký kết giao ước thi đua")
+
+
+def test_month_ending_a_sentence_before_the_next_item_is_read():
+    text = (
+        "KẾ HOẠCH\nTổ chức hoạt động các Khối thi đua năm 2025\n\nIII. THỜI GIAN THỰC HIỆN\n"
+        f"1. {WORK} trong tháng 02.\n2. Trưởng Khối tổ chức họp Khối trong tháng 12.\n"
+    )
+    assert windows(propose_milestones(text)) == [
+        (d("01/02/2025"), d("28/02/2025")),
+        (d("01/12/2025"), d("31/12/2025")),
+    ]
+    # a number after "tháng 3." on the same word is still not a month ("tháng 3.5" is no date)
+    assert len(propose_milestones(text.replace("tháng 02.", "tháng 3.5 "))) == 1
 
 
 def test_impossible_day_moves_to_the_month_end_with_a_low_confidence_note():
@@ -791,3 +835,54 @@ def _timed(text: str) -> float:
     start = time.perf_counter()
     propose_milestones(text)
     return time.perf_counter() - start
+
+
+# --- the package: a table of date forms, small modules ---------------------------------------
+
+FORM_EXAMPLES = [
+    ("6 tháng cuối năm 2025", "half", ("vague", None, None, 2025, None, "h2")),
+    ("9 tháng đầu năm", "cm", ("vague", None, None, None, None, "first9")),
+    ("giữa năm", "vag", ("vague", None, None, None, None, "mid")),
+    ("08-12/12/2025", "dr", ("day", 8, 12, 2025, None, None)),
+    ("29/02/2025", "fn", ("day", 29, 2, 2025, None, None)),
+    ("ngày 16 tháng 12", "wd", ("day", 16, 12, None, None, None)),
+    ("tháng 11-12/2025", "mr", ("month", None, 11, 2025, None, None)),
+    ("cuối tháng 12 năm 2025", "my", ("month", None, 12, 2025, None, "cuoi")),
+    ("tháng 12", "mo", ("month", None, 12, None, None, None)),
+    ("Quý III/2025", "qu", ("quarter", None, None, 2025, 3, None)),
+    ("3/2025", "bm", ("month", None, 3, 2025, None, None)),
+    ("16/12", "dm", ("day", 16, 12, None, None, None)),
+    ("07 đến 14/12/2025", "dy", ("day", 7, None, None, None, None)),
+]
+
+
+@pytest.mark.parametrize(("text", "form", "first"), FORM_EXAMPLES, ids=[f for _, f, _ in FORM_EXAMPLES])
+def test_each_date_form_reads_its_example(text, form, first):
+    from portal.schedule.plan_reader.date_form import MASK
+    from portal.schedule.plan_reader.date_rules import DATE_FORMS_RE, read_form
+
+    # as the reader does: full dates found by portal.text.iter_dates are masked before the forms run
+    g = fold_keep_length(text)
+    for mention in iter_dates(text):
+        g = g[: mention.start] + MASK * (mention.end - mention.start) + g[mention.end :]
+    m = DATE_FORMS_RE.search(g)
+    assert m is not None and m.lastgroup == form
+    mention = read_form(m)
+    spec = mention.first
+    assert (spec.kind, spec.d, spec.m, spec.y, spec.q, spec.part) == first
+
+
+def test_the_table_of_date_forms_has_an_example_per_form():
+    from portal.schedule.plan_reader.date_rules import DATE_FORMS
+
+    names = [form.name for form in DATE_FORMS]
+    assert len(names) == len(set(names))
+    assert sorted(names) == sorted(f for _, f, _ in FORM_EXAMPLES)
+
+
+def test_reader_modules_stay_small():
+    import portal.schedule.plan_reader as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        assert lines <= 300, (path.name, lines)

@@ -4,10 +4,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from portal.demo import load_demo_org
+from portal.demo.schedule import load_demo_schedules, usual_plan
 from portal.extensions import db
 from portal.schedule import progress as prog
 from portal.schedule import services as schedule
-from portal.schedule.demo import load_demo_schedules, usual_plan
 from portal.schedule.models import MilestoneCheck
 
 TODAY = date(2026, 11, 25)

@@ -2,7 +2,7 @@
 
 ``generate_demo_documents(years, today=...)`` yields realistic, deterministic PDFs in the national
 administrative format (Nghị định 30/2020/NĐ-CP style, like ``shared/samples/*.txt``) for the units
-and blocs of :mod:`portal.org.demo_data`: the province's directive (CT) and bloc plan (KH), every
+and blocs of :mod:`portal.demo.province`: the province's directive (CT) and bloc plan (KH), every
 bloc's pledge (GU), criteria (TC), 6-month report (BC sơ kết), meeting minutes (BB) and year-end
 report (BC tổng kết), the units' year-end reports (BC tổng kết), the Board's inspection notices
 (TB) and the council decision (QĐ). Only documents dated on or before ``today`` are produced.
@@ -17,8 +17,8 @@ their year-end report so far. Exactly one document is a scan (image only, no tex
 unit's year-end report of the previous year.
 
 With ``sign=True`` each year's directive and plan are digitally signed (pyHanko) by a demo
-certificate "Trần Văn Minh / UBND tỉnh Lam Sơn" issued by a demo CA that is made once per process
-and kept in memory only. pyHanko's ``sign_pdf`` calls ``asyncio.run``, so do not call the generator
+certificate "Trần Văn Minh / UBND tỉnh Lam Sơn" issued by the demo CA of :mod:`portal.demo.signing`
+(made once per process, kept in memory only; the tests sign with the same module). pyHanko's ``sign_pdf`` calls ``asyncio.run``, so do not call the generator
 with ``sign=True`` from inside a running event loop.
 """
 
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from portal.org import demo_data
+from portal.demo import province, signing
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -127,8 +127,8 @@ def _between(rng: random.Random, start: date, end: date) -> date:
     return _workday(start + timedelta(days=rng.randint(0, max(0, (end - start).days))))
 
 
-_UNITS = {unit.code: unit for unit in demo_data.UNITS}
-_BLOCS = {bloc.code: bloc for bloc in demo_data.BLOCS}
+_UNITS = {unit.code: unit for unit in province.UNITS}
+_BLOCS = {bloc.code: bloc for bloc in province.BLOCS}
 
 
 def _bloc_no(bloc: str) -> str:
@@ -236,7 +236,7 @@ def _people() -> dict[str, str]:
     rng = random.Random("thidua-demo:heads")
     used = set(_FIXED_HEADS.values()) | {PPC_SIGNER, PPC_CHAIRMAN, BOARD_SIGNER}
     heads = dict(_FIXED_HEADS)
-    for unit in demo_data.UNITS:
+    for unit in province.UNITS:
         if unit.code in heads:
             continue
         while True:
@@ -474,110 +474,18 @@ def _render_scan(items: list, *, title: str, author: str, dpi: int = 150) -> byt
 # Demo PKI and signing
 # ---------------------------------------------------------------------------------------------
 
-_PKI: tuple | None = None  # (ca_cert, signer_cert, signer_key) as cryptography objects
-
-
-def _pki() -> tuple:
-    """Demo CA + signer certificate, made once per process, kept in memory only."""
-    global _PKI
-    if _PKI is not None:
-        return _PKI
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    start, end = now - dt.timedelta(days=3 * 366), now + dt.timedelta(days=5 * 366)
-
-    def name(cn: str, org: str) -> x509.Name:
-        return x509.Name(
-            [
-                x509.NameAttribute(NameOID.COMMON_NAME, _nfc(cn)),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _nfc(org)),
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            ]
-        )
-
-    def usage(*, sign_certs: bool) -> x509.KeyUsage:
-        return x509.KeyUsage(
-            digital_signature=True, content_commitment=not sign_certs, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=sign_certs,
-            crl_sign=sign_certs, encipher_only=False, decipher_only=False,
-        )  # fmt: skip
-
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_name = name("Demo CA Thi đua Lam Sơn", "Ban Thi đua - Khen thưởng tỉnh Lam Sơn (demo)")
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage(sign_certs=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name(PPC_SIGNER, "UBND tỉnh Lam Sơn"))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage(sign_certs=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    _PKI = (ca_cert, cert, key)
-    return _PKI
-
 
 def demo_ca_pem() -> bytes:
-    """PEM of this process's demo CA (to trust the demo signatures in a validation demo)."""
-    from cryptography.hazmat.primitives import serialization
+    """PEM of this process's demo CA (the demo instance trusts it, so its signed plans show as trusted)."""
+    return _demo_pki().ca_pem
 
-    return _pki()[0].public_bytes(serialization.Encoding.PEM)
+
+def _demo_pki() -> signing.Pki:
+    return signing.make_pki(PPC_SIGNER, "UBND tỉnh Lam Sơn")  # issued by the demo CA, made once per process
 
 
 def _sign(data: bytes) -> bytes:
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    ca_cert, cert, key = _pki()
-    der = serialization.Encoding.DER
-    signer = signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
-        signing_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        ),
-        cert_registry=SimpleCertificateStore.from_certs(
-            [asn1_x509.Certificate.load(ca_cert.public_bytes(der))]
-        ),
-    )
-    meta = signers.PdfSignatureMetadata(
-        field_name="ChuKy1", reason="Phê duyệt", location=PROVINCE
-    )
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer)
-    return out.getvalue()
+    return signing.sign_pdf(data, _demo_pki(), field_name="ChuKy1", reason="Phê duyệt", location=PROVINCE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -729,11 +637,11 @@ class _Year:
 
 
 def _year_facts(year: int, today: date) -> _Year:
-    if year not in demo_data.YEARS:
-        raise ValueError(f"no demo data for year {year}; years are {demo_data.YEARS}")
+    if year not in province.YEARS:
+        raise ValueError(f"no demo data for year {year}; years are {province.YEARS}")
     ct_n, ct_date, kh_n, kh_date = _PPC_DOCS[year]
     members: dict[str, list[str]] = {}
-    for m in demo_data.memberships(year):
+    for m in province.memberships(year):
         members.setdefault(m.bloc_code, []).append(m.unit_code)
     return _Year(
         year=year,
@@ -744,8 +652,8 @@ def _year_facts(year: int, today: date) -> _Year:
         kh_number=f"{kh_n}/KH-UBND",
         kh_date=kh_date,
         members=members,
-        leader=demo_data.leaders(year),
-        deputy=demo_data.deputies(year),
+        leader=province.leaders(year),
+        deputy=province.deputies(year),
         rng=random.Random(f"thidua-demo:{year}"),
     )
 
@@ -1161,8 +1069,8 @@ def _so_ket(y: _Year, bloc: str, day: date, number: int, pledge: _Spec | None) -
 
 
 def _next_leadership(y: _Year, bloc: str, pick: str) -> tuple[str, str]:
-    if y.year + 1 in demo_data.YEARS:
-        return demo_data.leaders(y.year + 1)[bloc], demo_data.deputies(y.year + 1)[bloc]
+    if y.year + 1 in province.YEARS:
+        return province.leaders(y.year + 1)[bloc], province.deputies(y.year + 1)[bloc]
     return y.deputy[bloc], pick
 
 
@@ -1194,7 +1102,7 @@ def _minutes(y: _Year, bloc: str, day: date, number: int, ranking, pick: str) ->
             f"đồng chí {secretary}."
         ),
         _p(
-            f"Căn cứ báo cáo tổng kết, bản tự chấm điểm của các đơn vị và bảng tiêu chí của Khối, "
+            "Căn cứ báo cáo tổng kết, bản tự chấm điểm của các đơn vị và bảng tiêu chí của Khối, "
             "hội nghị thống nhất kết quả chấm điểm như sau:"
         ),
         *_ranking_lines(ranking),
@@ -1376,7 +1284,7 @@ def _inspection(y: _Year, bloc: str, day: date, number: int) -> _Spec:
         issue_date=day,
         year=Y,
         bloc=bloc,
-        unit=BOARD_UNIT,
+        unit=None,  # the Board's notice about the bloc (its evidence of the inspection), not a document of SNV's own
         title=f"Kết quả kiểm tra công tác thi đua, khen thưởng tại {_bloc_label(bloc)} năm {Y}",
         issuer=_UNITS[BOARD_UNIT].name,
         signer=BOARD_SIGNER,
@@ -1475,7 +1383,7 @@ def _year_specs(year: int, today: date) -> _Built:
     y = _year_facts(year, today)
     rng, s, Y = y.rng, y.schedule, y.year
     story = random.Random(f"thidua-demo-story:{Y}")
-    blocs = [b.code for b in demo_data.BLOCS]
+    blocs = [b.code for b in province.BLOCS]
     specs = [_directive(y), _plan(y)]
     so_kets: dict[str, _Spec] = {}
     skipped: list[str] = []
@@ -1488,7 +1396,7 @@ def _year_specs(year: int, today: date) -> _Built:
         ranking = sorted(scores.items(), key=lambda kv: (-kv[1], members.index(kv[0])))
         winners[bloc] = ranking[0][0]
         others = [code for code in members if code not in (y.leader[bloc], y.deputy[bloc])]
-        pick = rng.choice(others)  # next year's deputy when demo_data has no next year
+        pick = rng.choice(others)  # next year's deputy when the province has no next year
 
         pledge_day = _between(rng, s.pledge - timedelta(days=24), s.pledge - timedelta(days=2))
         pledge = _pledge(y, bloc, pledge_day)
@@ -1579,7 +1487,7 @@ def _render(spec: _Spec, *, sign: bool) -> DemoDocument:
 
 
 def generate_demo_documents(
-    years: Iterable[int] = demo_data.YEARS, *, today: date, sign: bool = True
+    years: Iterable[int] = province.YEARS, *, today: date, sign: bool = True
 ) -> Iterator[DemoDocument]:
     """Yield the demo documents of ``years`` dated on or before ``today``, by year then date.
 
@@ -1657,7 +1565,7 @@ def demo_story(today: date | None = None) -> dict:
             "leader_unit": leader,
             "leader_name": _full_name(leader),
         }
-    if today.year - 1 in demo_data.YEARS:
+    if today.year - 1 in province.YEARS:
         previous = _year_specs(today.year - 1, today)
         scans = [spec for spec in previous.specs if spec.scanned]
         if scans:

@@ -1,4 +1,10 @@
-"""Load the demo province "Lam Sơn" (idempotent: what exists already is kept)."""
+"""The demo province "Lam Sơn", apart from the product: its data, generated documents and loaders.
+
+``load_demo`` (the ``flask demo`` command) loads everything, idempotent: what exists already is kept.
+The modules: ``province`` (units, blocs, memberships, accounts: plain data), ``documents`` (the PDFs
+the province issued, no Flask), ``signing`` (the self-signed demo CA, shared with the tests),
+``schedule`` and ``scoring`` (loaders of those parts). The product never imports this package.
+"""
 from __future__ import annotations
 
 import io
@@ -8,16 +14,16 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import demo_documents
 from portal.auth import services as auth
+from portal.demo import documents as demo_documents
+from portal.demo import province
+from portal.demo.schedule import load_demo_schedules
+from portal.demo.scoring import load_demo_scoring
 from portal.documents import services as docs
 from portal.documents.models import Document
 from portal.extensions import db
-from portal.org import demo_data
 from portal.org import services as org
 from portal.org.models import Bloc, Unit
-from portal.schedule.demo import load_demo_schedules
-from portal.scoring.demo import load_demo_scoring
 from portal.text import today_local
 
 
@@ -36,28 +42,28 @@ def load_demo_org(echo: Callable[[str], None] = print) -> list:
     """Create the demo units, blocs, three years of memberships and the demo accounts; return the accounts."""
     existing_units = set(db.session.scalars(sa.select(Unit.code)))
     created_units = 0
-    for u in demo_data.UNITS:
+    for u in province.UNITS:
         if u.code not in existing_units:
             org.create_unit(None, {"code": u.code, "name": u.name, "short_name": u.short_name, "kind": u.kind,
                                    "active": u.active}, commit=False)
             created_units += 1
     existing_blocs = set(db.session.scalars(sa.select(Bloc.code)))
-    for b in demo_data.BLOCS:
+    for b in province.BLOCS:
         if b.code not in existing_blocs:
             org.create_bloc(None, {"code": b.code, "name": b.name}, commit=False)
     db.session.commit()
-    echo(f"Đơn vị: {created_units} mới, khối thi đua: {len(demo_data.BLOCS)}")
+    echo(f"Đơn vị: {created_units} mới, khối thi đua: {len(province.BLOCS)}")
 
-    for year in demo_data.YEARS:
+    for year in province.YEARS:
         if org.membership_rows(year):
             echo(f"Năm {year}: đã có danh sách thành viên, giữ nguyên")
             continue
-        rows = [org.MembershipRow(m.unit_code, m.bloc_code, m.role) for m in demo_data.memberships(year)]
+        rows = [org.MembershipRow(m.unit_code, m.bloc_code, m.role) for m in province.memberships(year)]
         org.replace_memberships(None, year, rows)
-        echo(f"Năm {year}: {len(rows)} đơn vị vào {len(demo_data.BLOCS)} khối")
+        echo(f"Năm {year}: {len(rows)} đơn vị vào {len(province.BLOCS)} khối")
 
     accounts = []
-    for u in demo_data.USERS:
+    for u in province.USERS:
         if auth.get_user(u.username) is None:
             auth.create_user(None, username=u.username, password=u.password, role=u.role, unit_code=u.unit_code,
                              full_name=u.full_name)
@@ -89,7 +95,7 @@ def load_demo_documents(echo: Callable[[str], None] = print, *, today=None) -> d
 
 def _ingest_demo_documents(echo, today) -> tuple[int, int]:
     imported = refused = 0
-    for item in demo_documents.generate_demo_documents(demo_data.YEARS, today=today):
+    for item in demo_documents.generate_demo_documents(province.YEARS, today=today):
         fields = {"type": item.type, "year": item.year, "bloc": item.bloc or "", "unit": item.unit or "",
                   "issue_date": item.issue_date.isoformat(), "title": item.title}
         if item.number:
@@ -97,7 +103,10 @@ def _ingest_demo_documents(echo, today) -> tuple[int, int]:
         if item.report_kind:
             fields["report_kind"] = item.report_kind
         try:
-            docs.ingest(auth.SYSTEM, io.BytesIO(item.data), item.filename.rsplit("/", 1)[-1], fields)
+            # The generator knows every field, so the archive is confirmed — but for the last three weeks' documents,
+            # left in the inbox as an officer would find them after a busy week.
+            recent = item.issue_date is not None and 0 <= (today - item.issue_date).days <= 21
+            docs.ingest(auth.SYSTEM, io.BytesIO(item.data), item.filename.rsplit("/", 1)[-1], fields, confirmed=not recent)
             imported += 1
         except docs.DuplicateDocument:
             continue

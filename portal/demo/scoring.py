@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from portal import audit
 from portal.auth.services import SYSTEM
+from portal.demo import province
 from portal.extensions import db
-from portal.org import demo_data
 from portal.scoring import services as scoring
 from portal.scoring.models import CriteriaTable, Score, Scorecard, ScoringThresholds
 
@@ -137,10 +137,10 @@ def load_demo_scoring(echo: Callable[[str], None] = print) -> dict:
     from portal.org.models import Bloc
 
     created = {"tables": 0, "scores": 0}
-    for year in demo_data.YEARS:
+    for year in province.YEARS:
         if db.session.scalar(sa.select(ScoringThresholds.id).where(ScoringThresholds.year == year)) is None:
             scoring.set_thresholds(SYSTEM, year, {"excellent": "95", "good": "85", "completed": "70"})
-        for demo_bloc in demo_data.BLOCS:
+        for demo_bloc in province.BLOCS:
             bloc = db.session.scalar(sa.select(Bloc).where(Bloc.code == demo_bloc.code))
             if bloc is None or scoring.find_table(bloc, year) is not None:
                 continue

@@ -1,5 +1,5 @@
 """Demo schedules for 2024–2026: the usual plan of DESIGN §1 with each year's dates (those of the demo
-plans in portal/demo_documents.py), and a few check-offs by hand so the dashboard tells a story.
+plans in portal/demo/documents.py), and a few check-offs by hand so the dashboard tells a story.
 
 Call it after the demo documents are archived: the Board's check-offs of the blocs it did not inspect
 are read from which inspection notices (TB) are in the archive.
@@ -11,7 +11,8 @@ from datetime import date
 from typing import Callable
 
 from portal.auth import services as auth
-from portal.org import demo_data
+from portal.demo import province
+from portal.demo.documents import demo_story
 from portal.org import services as org
 from portal.schedule import progress as prog
 from portal.schedule import services as schedule
@@ -74,10 +75,6 @@ def _inspected(year: int, milestone_id: int, today: date) -> set[str] | None:
 
 
 def _missing_unit_reports(today: date) -> list[str]:
-    try:
-        from portal.demo_documents import demo_story
-    except ImportError:  # pragma: no cover
-        return []
     return list(demo_story(today)["unit_reports"]["missing_units"])
 
 
@@ -88,7 +85,7 @@ def load_demo_schedules(echo: Callable[[str], None] = print, *, today: date | No
     today = today or today_local()
     board = auth.get_user("bantdkt") or auth.SYSTEM
     created = {}
-    for year in demo_data.YEARS:
+    for year in province.YEARS:
         if schedule.milestones_for_year(year):
             echo(f"Lịch năm {year}: đã có, giữ nguyên")
             continue
@@ -106,8 +103,8 @@ def _check(actor, milestone, bloc_code: str, done_on: date, note: str, unit_code
 
 def _leader_user(year: int, bloc_code: str):
     """Return a demo account of the bloc's leader unit that year, else the Board's."""
-    leader = demo_data.leaders(year).get(bloc_code)
-    for u in demo_data.USERS:
+    leader = province.leaders(year).get(bloc_code)
+    for u in province.USERS:
         if u.unit_code == leader:
             user = auth.get_user(u.username)
             if user is not None:
@@ -118,7 +115,7 @@ def _leader_user(year: int, bloc_code: str):
 def _demo_checks(year: int, today: date, board) -> int:
     """The check-offs of a demo year: what the Board and the bloc leaders recorded by hand."""
     by_seq = {m.seq: m for m in schedule.milestones_for_year(year)}
-    blocs = [b.code for b in demo_data.BLOCS]
+    blocs = [b.code for b in province.BLOCS]
     count = 0
     inspection, appraisal = by_seq[4], by_seq[8]
     inspected = _inspected(year, inspection.id, today)
@@ -143,7 +140,7 @@ def _demo_checks(year: int, today: date, board) -> int:
     if year == today.year:
         reports = by_seq[5]
         missing = set(_missing_unit_reports(today))
-        k1 = [m.unit_code for m in demo_data.memberships(year)
+        k1 = [m.unit_code for m in province.memberships(year)
               if m.bloc_code == "K1" and m.role == "member" and m.unit_code in missing]
         if k1 and reports.starts_on <= today:
             leader = _leader_user(year, "K1")
