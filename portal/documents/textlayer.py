@@ -74,7 +74,7 @@ _OPEN_RHYMES = set(
 # nucleus -> finals it takes
 _CLOSED = {
     "a": "c ch m n ng nh p t",
-    "ă": "c m n ng p t",
+    "ă": "c k m n ng p t",  # k: the Central Highlands' place names (Đắk Lắk, Đắk Nông, Krông Pắk)
     "â": "c m n ng p t",
     "e": "c m n ng p t",
     "ê": "ch m n nh p t",
@@ -105,7 +105,7 @@ for _nucleus, _finals in _CLOSED.items():
         _RHYMES[_nucleus + _final] = _final
 del _nucleus, _finals, _final
 
-_STOP_FINALS = {"c", "ch", "p", "t"}
+_STOP_FINALS = {"c", "ch", "k", "p", "t"}
 _VOWELS = set("aăâeêioôơuưy")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 

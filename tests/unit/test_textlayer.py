@@ -199,3 +199,11 @@ def test_convert_and_assess_never_raise(text):
     out = convert_legacy(text)
     assert out is None or isinstance(out, str)
     assert assess_text_layer(text, 1).status in ("good", "damaged", "legacy_font", "empty")
+
+
+def test_central_highlands_place_names_are_syllables():
+    """Đắk Lắk's documents must not read as damaged: "Đắk", "Lắk", "Pắk" end in k (with a stop's tone only)."""
+    from portal.documents.textlayer import is_vietnamese_syllable
+
+    assert all(is_vietnamese_syllable(w) for w in ("Đắk", "Lắk", "Pắk", "ĐẮK", "LẮK"))
+    assert not any(is_vietnamese_syllable(w) for w in ("ak", "bok", "Lăk"))
