@@ -178,7 +178,7 @@ def _store_ocr_result(document_id: int, token: str, result) -> str:
     detected["ocr"] = state
     document.detected = detected
     record_index_update(document.id, "index")
-    audit.record(None, "ocr", "document", document.id, summary=f"Nhận dạng chữ (OCR) văn bản #{document.id}")
+    audit.record(None, "ocr", "document", document.id, summary=f"Nhận dạng chữ (OCR) văn bản {document.label}")
     db.session.commit()
     outbox_written.send(current_app._get_current_object())
     return "done"
@@ -196,7 +196,7 @@ def retry_ocr(actor, document: Document) -> Document:
         db.session.rollback()
         raise Conflict(_("Trạng thái nhận dạng chữ vừa thay đổi; hãy tải lại trang."),
                        current={"ocr_status": document.ocr_status})
-    audit.record(actor, "ocr_retry", "document", document.id, summary=f"Yêu cầu nhận dạng lại văn bản #{document.id}")
+    audit.record(actor, "ocr_retry", "document", document.id, summary=f"Yêu cầu nhận dạng lại văn bản {document.label}")
     db.session.commit()
     db.session.refresh(document)
     queue_ocr(document.id)
