@@ -71,8 +71,10 @@ def build_sheet(user, table: CriteriaTable, stage: str, *, the_members: list[Mem
     criteria = criteria_of(table)
     the_members = the_members if the_members is not None else members(table)
     totals = totals_by_scorecard(table)
+    results = None
     if stage == "appraisal":
-        columns = compute(table, the_members=the_members, totals=totals).appraisal_members
+        results = compute(table, the_members=the_members, totals=totals)
+        columns = results.appraisal_members
         compare_stage = "bloc"
     else:
         columns = the_members
@@ -107,8 +109,8 @@ def build_sheet(user, table: CriteriaTable, stage: str, *, the_members: list[Mem
     if stage == "bloc":  # the cells are the bloc scores: completeness costs no query
         scored = [c.id for c in criteria if c.kind == "scored"]
         complete = {i: all(cells.get((i, c), EMPTY).points is not None for c in scored) for i in ids}
-    else:
-        complete = bloc_complete(table)
+    else:  # the results just computed already know it
+        complete = _completeness(results)
     stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members, complete)
     compare_totals = {i: totals.get(i, {}).get(compare_stage) for i in ids}
     editable = rules.stage_editable(table.status, stage) and policy.can(user, stage_action(stage), table.bloc, year=table.year)
@@ -122,11 +124,17 @@ def live_totals(table: CriteriaTable, stage: str) -> tuple[list[Member], dict, d
     the_members = members(table)
     totals = totals_by_scorecard(table)
     if stage == "appraisal":
-        columns = compute(table, the_members=the_members, totals=totals).appraisal_members
+        results = compute(table, the_members=the_members, totals=totals)
+        columns, complete = results.appraisal_members, _completeness(results)
     else:
-        columns = the_members
-    stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members, bloc_complete(table))
+        columns, complete = the_members, bloc_complete(table)
+    stage_totals, ranks = sheet_ranks(stage, totals, columns, the_members, complete)
     return columns, stage_totals, ranks
+
+
+def _completeness(results) -> dict[int, bool]:
+    """{scorecard id: complete} as the computed results decided it (no second query)."""
+    return {line.scorecard.id: line.complete for line in results.lines}
 
 
 def scorecard_cells(scorecard: Scorecard, stages: list[str]) -> dict[tuple[int, str], Cell]:
