@@ -464,6 +464,7 @@ def build_world(app) -> dict:
     """K1/2026 objects for every route: documents, a trashed one, a schedule with a check-off, criteria, scorecards, tokens."""
     from portal.auth import services as accounts
     from portal.auth.models import ApiToken
+    from portal.documents import notes as document_notes
     from portal.documents import services as docs
     from portal.documents.models import Document
     from portal.org import services as org
@@ -493,7 +494,7 @@ def build_world(app) -> dict:
         # Indexed while alive, then trashed: a search must not find it any more.
         search.rebuild_index()
         docs.delete(admin, db.session.get(Document, w["doc_trash"]))
-        w["note_u3"] = docs.add_note(off3, db.session.get(Document, w["doc_u3"]), "Ghi chú của U3 trong ma trận quyền").id
+        w["note_u3"] = document_notes.add_note(off3, db.session.get(Document, w["doc_u3"]), "Ghi chú của U3 trong ma trận quyền").id
 
         w["tokens"] = {}
         for name in ("viewer", "off1", "off2", "off3", "off4", "off6", "admin"):

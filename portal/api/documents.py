@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.api.views import bp, json_object
 from portal.auth import policy
+from portal.documents import notes as document_notes
 from portal.documents import services as docs
 from portal.documents.models import DOCUMENT_TYPES
 from portal.documents.views import DOWNLOAD_CSP, content_disposition
@@ -99,15 +100,15 @@ def add_note(document_id):
     data = json_object()
     if "text" not in data:
         raise ValidationFailed(_("Thiếu nội dung ghi chú (text)."), errors={"text": _("Bắt buộc.")})
-    note = docs.add_note(current_user, document, data["text"])
-    return jsonify(docs.note_dict(note)), 201
+    note = document_notes.add_note(current_user, document, data["text"])
+    return jsonify(document_notes.note_dict(note)), 201
 
 
 @bp.delete("/documents/<int:document_id>/notes/<int:note_id>")
 def delete_note(document_id, note_id):
     """Remove a note (its author or the Board) → 204."""
     document = docs.get_document_for(current_user, document_id)
-    docs.delete_note(current_user, docs.get_note_for(current_user, document, note_id))
+    document_notes.delete_note(current_user, document_notes.get_note_for(current_user, document, note_id))
     return "", 204
 
 

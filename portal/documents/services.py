@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from blinker import Namespace
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,9 @@ from portal import audit, people
 from portal.auth import policy
 from portal.db import row_id, vi_collate
 from portal.documents import archive
-from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document, DocumentNote, IndexOutbox
+from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document
+from portal.documents.notes import note_dicts, notes_of
+from portal.documents.outbox import outbox_written, record_index_update
 from portal.documents.pdf import InspectionBusy, PdfRefused, inspect_pdf, inspection_pool
 from portal.documents.reader import read_metadata
 from portal.documents.textlayer import assess_text_layer, convert_legacy
@@ -33,15 +34,10 @@ from portal.org import services as org
 from portal.org.models import Bloc, Membership, Unit
 from portal.text import UnsafeText, check_plain_text, fold, nfc, parse_date, today_local, utcnow, vi_sorted
 
-# Search (and anything else derived) listens here; the archive never imports search (DESIGN §3).
-signals = Namespace()
-outbox_written = signals.signal("documents-outbox-written")
-
 EDITABLE = ("type", "report_kind", "number", "issue_date", "year", "issuer", "signer", "signer_title", "title", "bloc", "unit")
 # What describes a document (the reader proposes these): an upload is confirmed from the start only
 # when none of them was left to the reader and its title was typed.
 DESCRIBED = ("type", "number", "issue_date", "issuer", "signer", "signer_title", "title")
-NOTE_MAX = 2000
 
 
 class DocumentRefused(ServiceError):
@@ -421,10 +417,6 @@ def set_citations(document: Document, numbers: list[str]) -> None:
         document.citations.append(Citation(number=number[:80], number_key=key[:80], position=position))
 
 
-def record_index_update(document_id: int, action: str) -> None:
-    db.session.add(IndexOutbox(document_id=document_id, action=action))
-
-
 def queue_ocr(document_id: int) -> None:
     from portal.documents.tasks import ocr_document
 
@@ -751,84 +743,6 @@ def purge(actor, document: Document) -> None:
     outbox_written.send(current_app._get_current_object())
 
 
-# --- notes -------------------------------------------------------------------------------------
-
-def add_note(actor, document: Document, text) -> DocumentNote:
-    """Leave a note on a document (audited, and indexed with the document so search finds it)."""
-    policy.require(actor, "document.note", document, year=document.year)
-    if document.deleted:
-        raise Conflict(_("Văn bản đang ở thùng rác; không thêm ghi chú được."))
-    if not isinstance(text, str):
-        raise ValidationFailed(_("Ghi chú phải là một đoạn chữ."), errors={"text": _("Bắt buộc.")})
-    try:
-        text = check_plain_text(text, multiline=True).strip()
-    except UnsafeText as exc:
-        message = control_message(exc, _("Ghi chú"))
-        raise ValidationFailed(message, errors={"text": message}) from None
-    if not text:
-        raise ValidationFailed(_("Ghi chú đang để trống; chưa lưu."), errors={"text": _("Bắt buộc.")})
-    if len(text) > NOTE_MAX:
-        raise ValidationFailed(_("Ghi chú dài tối đa %(n)s ký tự; chưa lưu.", n=NOTE_MAX),
-                               errors={"text": _("Dài tối đa %(n)s ký tự.", n=NOTE_MAX)})
-    note = DocumentNote(document=document, text=text, author_id=getattr(actor, "id", None),
-                        author_username=getattr(actor, "username", None) or people.SYSTEM)
-    db.session.add(note)
-    db.session.flush()
-    record_index_update(document.id, "index")
-    audit.record(actor, "note.add", "document", document.id, after={"note": note.id, "text": text},
-                 summary=f"Ghi chú vào văn bản {document.label}")
-    db.session.commit()
-    outbox_written.send(current_app._get_current_object())
-    return note
-
-
-def get_note_for(user, document: Document, note_id, action: str = "document.note.delete") -> DocumentNote:
-    """A note of this document, with the user's right on it checked (NotFound, Forbidden)."""
-    note_id = row_id(note_id)
-    note = db.session.get(DocumentNote, note_id) if note_id is not None else None
-    if note is None or note.document_id != document.id:
-        raise NotFound(_("Không tìm thấy ghi chú."))
-    policy.require(user, action, note)
-    return note
-
-
-def delete_note(actor, note: DocumentNote) -> None:
-    """Remove a note (its author or the Board; audited with its text, so nothing is lost silently)."""
-    document = note.document
-    snapshot = {"note": note.id, "text": note.text, "author": note.author_username,
-                "created_at": note.created_at.isoformat() if note.created_at else None}
-    db.session.delete(note)
-    record_index_update(document.id, "index")
-    audit.record(actor, "note.delete", "document", document.id, before=snapshot,
-                 summary=f"Xóa ghi chú của văn bản {document.label}")
-    db.session.commit()
-    outbox_written.send(current_app._get_current_object())
-
-
-def notes_of(document_ids: list[int]) -> dict[int, list[DocumentNote]]:
-    """The notes of these documents, oldest first, in one query."""
-    found: dict[int, list[DocumentNote]] = {}
-    if document_ids:
-        for note in db.session.scalars(sa.select(DocumentNote).where(DocumentNote.document_id.in_(document_ids))
-                                       .order_by(DocumentNote.created_at, DocumentNote.id)):
-            found.setdefault(note.document_id, []).append(note)
-    return found
-
-
-def note_dict(note: DocumentNote, names: people.Names | None = None) -> dict:
-    """The API's view of a note: `{id, text, author, created_at}` (author: the username; author_name: as pages show it)."""
-    names = names if names is not None else people.names_for([note.author_id], usernames=[note.author_username])
-    return {"id": note.id, "text": note.text, "author": note.author_username,
-            "author_name": names.of(note.author_id, note.author_username),
-            "created_at": note.created_at.isoformat() if note.created_at else None}
-
-
-def _note_dicts(notes: dict[int, list[DocumentNote]]) -> dict[int, list[dict]]:
-    every = [n for rows in notes.values() for n in rows]
-    names = people.names_for([n.author_id for n in every], usernames=[n.author_username for n in every])
-    return {doc_id: [note_dict(n, names) for n in rows] for doc_id, rows in notes.items()}
-
-
 def original_file(document: Document) -> Path:
     """Path of the original bytes; NotFound if the file is missing (a `check` finding)."""
     path = archive.original_path(archive.archive_root(current_app.config), document.sha256)
@@ -856,7 +770,7 @@ def to_dicts(documents: list[Document]) -> list[dict]:
             .where(Citation.number_key.in_(keys), Document.deleted_at.is_(None)).order_by(Document.issue_date.desc(), Document.id.desc()))
         for key, citer in rows:
             citing.setdefault(key, []).append(citer)
-    notes = _note_dicts(notes_of(ids))
+    notes = note_dicts(notes_of(ids))
     out = []
     for d in documents:
         data = to_dict(d, with_links=False)
@@ -887,7 +801,7 @@ def to_dict(document: Document, *, with_links: bool = True) -> dict:
         "version": document.version, "deleted": document.deleted, "confirmed": document.metadata_confirmed,
     }
     if with_links:
-        data["notes"] = _note_dicts(notes_of([document.id])).get(document.id, [])
+        data["notes"] = note_dicts(notes_of([document.id])).get(document.id, [])
         data["citations"] = [{"number": c["number"], "document": c["document"].id if c["document"] else None}
                              for c in citations_of(document)]
         data["cited_by"] = [{"id": d.id, "number": d.number, "title": d.title} for d in cited_by(document)]

@@ -12,6 +12,7 @@ from jinja2_fragments.flask import render_block
 from portal import people
 from portal.auth import policy
 from portal.auth.forms import EmptyForm
+from portal.documents import notes as document_notes
 from portal.documents import ocr_jobs
 from portal.documents import services as docs
 from portal.documents.forms import MetadataForm, NoteForm, UploadForm
@@ -135,7 +136,7 @@ def show(document_id):
 
 
 def _show_context(document, note_form=None) -> dict:
-    notes = docs.notes_of([document.id]).get(document.id, [])
+    notes = document_notes.notes_of([document.id]).get(document.id, [])
     names = people.names_for([document.uploaded_by_id, document.confirmed_by_id, *(n.author_id for n in notes)],
                              usernames=[n.author_username for n in notes])
     return {
@@ -164,7 +165,7 @@ def _notes_context(document, notes, names, note_form=None) -> dict:
 
 
 def _render_notes(document, note_form=None):
-    notes = docs.notes_of([document.id]).get(document.id, [])
+    notes = document_notes.notes_of([document.id]).get(document.id, [])
     names = people.names_for([n.author_id for n in notes], usernames=[n.author_username for n in notes])
     return render_block("documents/show.html", "notes", document=document, action_form=EmptyForm(),
                         **_notes_context(document, notes, names, note_form))
@@ -177,7 +178,7 @@ def add_note(document_id):
     form = NoteForm()
     if form.validate_on_submit():
         try:
-            docs.add_note(current_user, document, form.text.data or "")
+            document_notes.add_note(current_user, document, form.text.data or "")
         except ValidationFailed as exc:
             form.text.errors = [exc.message]
         else:
@@ -195,7 +196,7 @@ def add_note(document_id):
 def delete_note(document_id, note_id):
     """Remove a note (its author or the Board)."""
     document = docs.get_document_for(current_user, document_id)
-    docs.delete_note(current_user, docs.get_note_for(current_user, document, note_id))
+    document_notes.delete_note(current_user, document_notes.get_note_for(current_user, document, note_id))
     if htmx:
         return _render_notes(document)
     flash(_("Đã xóa ghi chú."), "success")

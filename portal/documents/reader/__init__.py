@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 from portal.documents.reader.body import find_header_end
-from portal.documents.reader.case import _case_evidence
+from portal.documents.reader.case import case_evidence
 from portal.documents.reader.dates import read_issue_date_and_year, read_place_and_date
 from portal.documents.reader.doctype import read_report_kind, read_type
 from portal.documents.reader.document import Doc
@@ -112,7 +112,7 @@ def _read(raw: object) -> DocumentMetadata:
     text = _prepare(raw, warnings)
     if not text.strip():
         return DocumentMetadata(warnings=warnings + ["Văn bản trống"])
-    doc = Doc(text=text, lines=text.split("\n"), ev=_case_evidence(text), warnings=warnings)
+    doc = Doc(text=text, lines=text.split("\n"), ev=case_evidence(text), warnings=warnings)
     for step in STEPS:
         step(doc)
     doc.meta.warnings = doc.warnings

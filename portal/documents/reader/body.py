@@ -9,8 +9,8 @@ if TYPE_CHECKING:
 
 import re
 
-from portal.documents.reader.case import _key
-from portal.documents.reader.textutil import _fold
+from portal.documents.reader.case import vocab_key
+from portal.documents.reader.textutil import fold_line
 
 # How the body begins. Strong starters end a subject even on its first line; weak ones (which
 # can also begin a subject: "Xét tặng …") only end it after a first subject line. Matched on
@@ -33,28 +33,28 @@ _LINKING_WORDS = {
 }
 
 
-def _continues(prev: str) -> bool:
+def subject_goes_on(prev: str) -> bool:
     """Does a subject line ending like ``prev`` go on with a capitalised word on the next line?"""
     p = prev.rstrip()
     if p.endswith(("-", ",", "(")):
         return True
     last = p.split()[-1] if p.split() else ""
-    return _key(last) in _LINKING_WORDS
+    return vocab_key(last) in _LINKING_WORDS
 
 
 _BULLET_RE = re.compile(r"^[-+•*]\s+")
 
 
-def _is_body_start(s: str, first: bool) -> bool:
+def is_body_start(s: str, first: bool) -> bool:
     """Does this line begin the body? ``first``: it would be the first line of the subject."""
     st = _BULLET_RE.sub("", s.strip())
     if not st:
         return False
     if not (st[0].isupper() or st[0].isdigit()):
         return False
-    if _BODY_STRONG_FOLDED_RE.match(_fold(st)):
+    if _BODY_STRONG_FOLDED_RE.match(fold_line(st)):
         return True
-    return not first and bool(_BODY_WEAK_RE.match(_key(st)))
+    return not first and bool(_BODY_WEAK_RE.match(vocab_key(st)))
 
 
 def find_header_end(doc: Doc) -> None:
@@ -64,7 +64,7 @@ def find_header_end(doc: Doc) -> None:
         return
     doc.header_end = min(doc.head_n, 20)
     for i in range(1, min(doc.head_n, 25)):
-        fi = _fold(doc.blanked[i].strip())
+        fi = fold_line(doc.blanked[i].strip())
         if fi.startswith(("kinh gui", "can cu", "thuc hien", "hom nay", "theo de nghi")):
             doc.header_end = i
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from portal.documents.reader.textutil import _cap_first, _is_abbrev, _squash, _upper_ratio
+from portal.documents.reader.textutil import cap_first, is_abbrev, squash, upper_ratio
 from portal.text import fold_keep_length
 
 # Categories: head (a body type; the next word starts a field and is capitalised: "Sở Y tế"),
@@ -67,7 +67,7 @@ _OLD_TONE_RE = re.compile("(" + "|".join(_OLD_TONES) + r")(?![^\W\d_])")
 
 
 @lru_cache(maxsize=1 << 16)
-def _key(word: str) -> str:
+def vocab_key(word: str) -> str:
     """Lower case with the tone placed the new way ("UỶ" → "ủy", "HOÀ" → "hòa")."""
     w = word.lower()
     return _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group()], w)
@@ -78,7 +78,7 @@ def _build_vocab() -> tuple[dict[str, tuple[str, str]], int]:
     longest = 1
     for cat, items in _VOCAB_SRC.items():
         for form in items:
-            k = " ".join(_key(w) for w in form.split())
+            k = " ".join(vocab_key(w) for w in form.split())
             longest = max(longest, len(k.split()))
             if cat in ("fixed", "namefixed", "fixedhead"):
                 vocab[k] = (form, cat)
@@ -87,11 +87,11 @@ def _build_vocab() -> tuple[dict[str, tuple[str, str]], int]:
     return vocab, longest
 
 
-_VOCAB, _VOCAB_LONGEST = _build_vocab()
+VOCAB, _VOCAB_LONGEST = _build_vocab()
 # Phrases of two words or more also match without accents, so that OCR slips in a well-known
 # body ("UỶ BAN NHẨN DÂN") still come out right; single words never do ("sở" ≠ "số").
 _VOCAB_FOLDED = {
-    fold_keep_length(k): v for k, v in _VOCAB.items() if " " in k and v[1] in ("fixed", "namefixed", "fixedhead")
+    fold_keep_length(k): v for k, v in VOCAB.items() if " " in k and v[1] in ("fixed", "namefixed", "fixedhead")
 }
 _SENTENCE_CATS = {"admin", "fixed", "namefixed", "conn", "word"}
 _TRAIL_CHARS = ",;:.)\"'"
@@ -100,7 +100,7 @@ _LEAD_CHARS = "(\"'"
 Evidence = dict[str, list[int]]
 
 
-def _case_evidence(text: str, limit: int = 20000) -> Evidence:
+def case_evidence(text: str, limit: int = 20000) -> Evidence:
     """How each word is written inside sentences of the text: [capitalised, lower case] counts.
 
     A word written in capitals in the header ("HÀ TUYÊN", "ĐIỆN LỰC") is given the case the
@@ -118,10 +118,10 @@ def _case_evidence(text: str, limit: int = 20000) -> Evidence:
             w = toks[k].strip(",;:.()\"'")
             if not w or not w.isalpha() or (len(w) > 1 and w.isupper()):
                 continue
-            key = _key(w)
+            key = vocab_key(w)
             slot = 0 if w[0].isupper() else 1
             ev.setdefault(key, [0, 0])[slot] += 1
-            ev.setdefault(_key(prev.strip(",;:.()\"'")) + " " + key, [0, 0])[slot] += 1
+            ev.setdefault(vocab_key(prev.strip(",;:.()\"'")) + " " + key, [0, 0])[slot] += 1
     return ev
 
 
@@ -129,9 +129,9 @@ def _evidence_case(ev: Evidence | None, prev: str | None, word: str) -> bool | N
     """True: the text writes this word capitalised here; False: in lower case; None: unknown."""
     if not ev:
         return None
-    key = _key(word)
+    key = vocab_key(word)
     if prev:
-        pair = ev.get(_key(prev.strip(",;:.()\"'")) + " " + key)
+        pair = ev.get(vocab_key(prev.strip(",;:.()\"'")) + " " + key)
         if pair and pair[0] != pair[1]:
             return pair[0] > pair[1]
     one = ev.get(key)
@@ -143,8 +143,8 @@ def _evidence_case(ev: Evidence | None, prev: str | None, word: str) -> bool | N
     return None
 
 
-def _title_word(w: str) -> str:
-    if _is_abbrev(w):
+def title_word(w: str) -> str:
+    if is_abbrev(w):
         return w
     parts = re.split(r"(['\-])", w.lower())
     return "".join(p[:1].upper() + p[1:] for p in parts)
@@ -158,9 +158,9 @@ def _split_word(w: str) -> tuple[str, str, str]:
     return lead, core, trail
 
 
-def _proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> str:
+def proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> str:
     """Capitals → the usual written case of a body or title, or (sentence=True) of a subject."""
-    text = _squash(re.sub(r"(?<=[^\W\d_])\s*-\s*(?=[^\W\d_]{2})", " - ", text))
+    text = squash(re.sub(r"(?<=[^\W\d_])\s*-\s*(?=[^\W\d_]{2})", " - ", text))
     if not text:
         return text
     words = text.split(" ")
@@ -184,8 +184,8 @@ def _proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> st
                 last_lead, last_core, last_trail = _split_word(chunk[-1])
                 if last_lead and length > 1:
                     continue
-                key = " ".join([_key(x) for x in chunk[:-1]] + [_key(last_core)])
-                hit = _VOCAB.get(key)
+                key = " ".join([vocab_key(x) for x in chunk[:-1]] + [vocab_key(last_core)])
+                hit = VOCAB.get(key)
                 if hit is None and length > 1:
                     hit = _VOCAB_FOLDED.get(fold_keep_length(key))
                 if hit and mode == "field" and not cap_next and hit[1] in ("head", "titlehead", "fixedhead"):
@@ -196,9 +196,9 @@ def _proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> st
         if match:
             length, (form, cat), mtrail = match
             if cat in ("head", "prefix") and not sentence:
-                form = _cap_first(form)
+                form = cap_first(form)
             elif not out or (cap_next and cat in ("word", "legal", "head", "titlehead")):
-                form = _cap_first(form)
+                form = cap_first(form)
             out.append(form + mtrail)
             if cat in ("head", "fixedhead") and not sentence:
                 mode, cap_next = "field", True
@@ -223,35 +223,35 @@ def _proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> st
             i += length
             continue
         prev_word = words[i - 1] if i else None
-        if _is_abbrev(core):
+        if is_abbrev(core):
             piece = core  # an abbreviation keeps capitals and does not use up cap_next
         elif mode == "name":
             if _evidence_case(ev, prev_word, core) is False:
                 mode = "default"
                 piece = core.lower()
             else:
-                piece = _title_word(core)
+                piece = title_word(core)
         elif not out:
-            piece = _cap_first(core.lower())
+            piece = cap_first(core.lower())
         elif cap_next:
             # the first word of a field is capitalised, unless the document itself writes it
             # in lower case right after the body type ("Đoàn kiểm tra")
-            pair = ev.get(_key(prev_word.strip(",;:.()\"'")) + " " + _key(core)) if ev and prev_word else None
-            piece = core.lower() if pair and pair[1] > pair[0] else _cap_first(core.lower())
+            pair = ev.get(vocab_key(prev_word.strip(",;:.()\"'")) + " " + vocab_key(core)) if ev and prev_word else None
+            piece = core.lower() if pair and pair[1] > pair[0] else cap_first(core.lower())
             cap_next = False
         elif _evidence_case(ev, prev_word, core):
-            piece = _title_word(core)
+            piece = title_word(core)
         else:
             piece = core.lower()
         out.append(lead + piece + trail)
         if trail.startswith(",") and mode == "field":
             cap_next = True
         i += 1
-    return _cap_first(" ".join(out))
+    return cap_first(" ".join(out))
 
 
-def _proper_if_caps(text: str, sentence: bool = False, ev: Evidence | None = None) -> str:
-    text = _squash(text)
-    if _upper_ratio(text) >= 0.8:
-        return _proper(text, sentence=sentence, ev=ev)
+def proper_if_caps(text: str, sentence: bool = False, ev: Evidence | None = None) -> str:
+    text = squash(text)
+    if upper_ratio(text) >= 0.8:
+        return proper(text, sentence=sentence, ev=ev)
     return text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.documents.reader.body import _is_body_start
-from portal.documents.reader.textutil import _GAP_RE, _fold, _squash
+from portal.documents.reader.body import is_body_start
+from portal.documents.reader.textutil import GAP_RE, fold_line, squash
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from portal.documents.reader.case import _title_word
-from portal.documents.reader.textutil import _upper_ratio
+from portal.documents.reader.case import title_word
+from portal.documents.reader.textutil import upper_ratio
 from portal.text import iter_dates, parse_date
 
 # Dates (on folded text, which keeps the length of the original)
@@ -44,7 +44,7 @@ class _DateHit:
     blank: bool = False
 
 
-def _date_in(line: str, folded: str, from_pos: int = 0) -> tuple[int, int, str | None, str | None, str, bool] | None:
+def date_in(line: str, folded: str, from_pos: int = 0) -> tuple[int, int, str | None, str | None, str, bool] | None:
     best = None
     for rx, blank in ((_DATE_WORDS_RE, False), (_DATE_NUM_RE, False), (_DATE_BLANK_RE, True)):
         m = rx.search(folded, from_pos)
@@ -86,8 +86,8 @@ def _place_before(text: str) -> str | None:
     if not got:
         return None
     place = " ".join(reversed(got))
-    if _upper_ratio(place) > 0.9 and len(place) > 3:
-        place = " ".join(_title_word(w) if not w.endswith(".") else w for w in place.split())
+    if upper_ratio(place) > 0.9 and len(place) > 3:
+        place = " ".join(title_word(w) if not w.endswith(".") else w for w in place.split())
     return place
 
 
@@ -99,10 +99,10 @@ def read_place_and_date(doc: Doc) -> None:
         line, f = doc.blanked[i], doc.folded[i]
         if "ngay" not in f and not _DATE_PLACE_NUM_RE.search(f):
             continue
-        if i != doc.number_line and _is_body_start(line.strip(), first=True) and not _fold(line.strip()).startswith("ngay"):
+        if i != doc.number_line and is_body_start(line.strip(), first=True) and not fold_line(line.strip()).startswith("ngay"):
             continue
         from_pos = number.end if (number and i == doc.number_line) else 0
-        hit = _date_in(line, f, from_pos)
+        hit = date_in(line, f, from_pos)
         if hit is None:
             pm = _DATE_PLACE_NUM_RE.search(f, from_pos)
             if not pm:
@@ -111,7 +111,7 @@ def read_place_and_date(doc: Doc) -> None:
         a = hit[0]
         # the cell the date is in, after the number if it shares the line
         cell_start = from_pos
-        for gm in _GAP_RE.finditer(line, from_pos, a):
+        for gm in GAP_RE.finditer(line, from_pos, a):
             cell_start = gm.end()
         prefix = line[cell_start:a]
         has_place = prefix.rstrip().endswith(",") or bool(_place_before(prefix))
@@ -128,8 +128,8 @@ def read_place_and_date(doc: Doc) -> None:
             st = line.strip()
             if len(st) > 90:
                 continue
-            f = _fold(line)
-            hit = _date_in(line, f)
+            f = fold_line(line)
+            hit = date_in(line, f)
             if not hit:
                 continue
             tail = f[hit[1]:].strip(" .")
@@ -152,7 +152,7 @@ def read_place_and_date(doc: Doc) -> None:
             try:
                 dval = parse_date(f"{int(d):02d}/{int(mo):02d}/{y}")
             except ValueError:
-                doc.warn(f"Ngày ban hành không hợp lệ: “{_squash(raw_date)}”")
+                doc.warn(f"Ngày ban hành không hợp lệ: “{squash(raw_date)}”")
         elif blank:
             doc.warn("Ngày ban hành để trống")
         doc.date_hit = _DateHit(i, a, b, dval, year, raw_date, blank)
@@ -167,7 +167,7 @@ def read_issue_date_and_year(doc: Doc) -> None:
     if meta.issue_date is None and meta.type == "BB":
         start = (heading.line + 1) if heading else 0
         for j in range(start, min(start + 15, doc.n_lines)):
-            fj = _fold(lines[j])
+            fj = fold_line(lines[j])
             if re.search(r"hom nay|vao (?:hoi|luc)", fj):
                 for dm in iter_dates(" ".join(lines[j:j + 2])):
                     meta.issue_date = dm.date

@@ -6,8 +6,8 @@ import re
 from typing import TYPE_CHECKING
 
 from portal.documents.reader.heading import _HEADING_NAMES
-from portal.documents.reader.number import _type_from_symbol
-from portal.documents.reader.textutil import _fold
+from portal.documents.reader.number import type_from_symbol
+from portal.documents.reader.textutil import fold_line
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 def read_type(doc: Doc) -> None:
     heading, number = doc.heading, doc.number
     heading_type = heading.code if heading else None
-    number_type = _type_from_symbol(number.type_part) if number else None
+    number_type = type_from_symbol(number.type_part) if number else None
     if number and number.value is None:
-        number_type = doc.blank_number_type if doc.blank_number_type != "CV" else _type_from_symbol(number.type_part)
+        number_type = doc.blank_number_type if doc.blank_number_type != "CV" else type_from_symbol(number.type_part)
     if heading_type:
         doc.meta.type = heading_type
         if number_type and number_type not in (heading_type, "OTHER") and heading_type != "OTHER":
@@ -38,7 +38,7 @@ def read_report_kind(doc: Doc) -> None:
     if doc.meta.type != "BC":
         return
     heading, title = doc.heading, doc.meta.title
-    f = _fold(" ".join(x for x in (heading.rest if heading else "", title or "") if x))
+    f = fold_line(" ".join(x for x in (heading.rest if heading else "", title or "") if x))
     if re.search(r"so ket|\b6 thang|sau thang|giua nam", f):
         doc.meta.report_kind = "so_ket"
     elif re.search(r"tong ket|ca nam", f):

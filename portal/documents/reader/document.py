@@ -8,7 +8,7 @@ from portal.documents.reader.case import Evidence
 from portal.documents.reader.dates import _DateHit
 from portal.documents.reader.heading import _Heading
 from portal.documents.reader.model import DocumentMetadata
-from portal.documents.reader.motto import _with_gaps
+from portal.documents.reader.motto import with_gaps
 from portal.documents.reader.number import _Number
 
 
@@ -56,4 +56,4 @@ class Doc:
                 if k >= 0:
                     a = k
             spans.append((a, self.date_hit.end))
-        return _with_gaps(line, spans) if spans else line
+        return with_gaps(line, spans) if spans else line

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.documents.reader.body import _is_body_start
-from portal.documents.reader.number import _type_from_symbol
-from portal.documents.reader.textutil import _cells
+from portal.documents.reader.body import is_body_start
+from portal.documents.reader.number import type_from_symbol
+from portal.documents.reader.textutil import split_cells
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 import re
 from dataclasses import dataclass
 
-from portal.documents.reader.textutil import _fold, _upper_ratio
+from portal.documents.reader.textutil import fold_line, upper_ratio
 
 _HEADING_SRC = [
     ("giao uoc thi dua", "GU"), ("ban giao uoc thi dua", "GU"), ("ban giao uoc", "GU"),
@@ -50,15 +50,15 @@ class _Heading:
     text: str
 
 
-def _heading_of(cell: str) -> tuple[str | None, str, bool] | None:
+def heading_of(cell: str) -> tuple[str | None, str, bool] | None:
     """(type code, words after the type, matched) when the cell is a type heading in capitals."""
     s = cell.strip().strip("*_.:;- ")
     if len(s) > 160:
         return None
     letters = [c for c in s if c.isalpha()]
-    if len(letters) < 3 or _upper_ratio(s) < 0.75:
+    if len(letters) < 3 or upper_ratio(s) < 0.75:
         return None
-    f = _fold(s)
+    f = fold_line(s)
     for rx, kw, code in _HEADING_RES:
         m = rx.match(f)
         if m:
@@ -86,10 +86,10 @@ def find_heading(doc: Doc) -> None:
         st = lines[i].strip()
         if not st:
             continue
-        if i > 0 and _is_body_start(st, first=False) and _fold(st).startswith(("can cu", "kinh gui", "thuc hien")):
+        if i > 0 and is_body_start(st, first=False) and fold_line(st).startswith(("can cu", "kinh gui", "thuc hien")):
             return
-        for _pos, cell in [(0, st)] + _cells(lines[i]):
-            h = _heading_of(cell)
+        for _pos, cell in [(0, st)] + split_cells(lines[i]):
+            h = heading_of(cell)
             if h and h[2]:
                 code, rest, _ = h
                 if code is None:  # "PHỤ LỤC"
@@ -108,7 +108,7 @@ def demote_subject_heading(doc: Doc) -> None:
     h, number = doc.heading, doc.number
     if not h or not number or h.code not in ("OTHER", "HD", "TB", "BC") or len(h.rest.split()) < 3:
         return
-    code = _type_from_symbol(number.type_part)
+    code = type_from_symbol(number.type_part)
     if code in (None, "OTHER", "CV", h.code):
         return
     doc.heading = _Heading(h.line - 1, code, "", "")

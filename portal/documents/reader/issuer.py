@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.documents.reader.case import _proper
-from portal.documents.reader.textutil import _cells
+from portal.documents.reader.case import proper
+from portal.documents.reader.textutil import split_cells
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
 
 import re
 
-from portal.documents.reader.case import _VOCAB, _key
-from portal.documents.reader.heading import _heading_of
-from portal.documents.reader.textutil import _fold, _is_separator, _squash, _upper_ratio
+from portal.documents.reader.case import VOCAB, vocab_key
+from portal.documents.reader.heading import heading_of
+from portal.documents.reader.textutil import fold_line, is_separator, squash, upper_ratio
 
 _ADMIN_START_RE = re.compile(r"^(?:tinh|huyen|thanh pho|thi xa|quan|xa|phuong|thi tran|tp\.?)\s(?!uy\b|doan\b)")
 _ADMIN_ANY_RE = re.compile(r"(?:^|\s)(?:tinh|huyen|thanh pho|thi xa|quan|xa|phuong|thi tran|tp\.?)\s(?!uy\b|doan\b)")
@@ -32,15 +32,15 @@ _URGENCY = {"khan", "hoa toc", "thuong khan", "mat", "toi mat", "tuyet mat", "du
 
 def _issuer_cell(s: str) -> bool:
     st = s.strip()
-    if not st or _is_separator(st) or len(st) > 100:
+    if not st or is_separator(st) or len(st) > 100:
         return False
     letters = [c for c in st if c.isalpha()]
-    if len(letters) < 2 or _upper_ratio(st) < 0.6:
+    if len(letters) < 2 or upper_ratio(st) < 0.6:
         return False
-    f = _squash(_fold(st)).strip(" .:*")
+    f = squash(fold_line(st)).strip(" .:*")
     if f in _URGENCY or re.match(r"^so\s*[:.]?$", f) or f.startswith(("v/v", "ve viec")):
         return False
-    if _heading_of(st):
+    if heading_of(st):
         return False
     return True
 
@@ -51,7 +51,7 @@ def _starts_with_body(cell: str) -> bool:
     if not words or len(cell) > 100 or cell.endswith((".", ":", ";")):
         return False
     for length in range(min(5, len(words)), 0, -1):
-        hit = _VOCAB.get(" ".join(_key(w) for w in words[:length]))
+        hit = VOCAB.get(" ".join(vocab_key(w) for w in words[:length]))
         if hit and hit[1] in ("head", "fixed", "namefixed", "fixedhead") and words[0][0].isupper():
             return True
     return False
@@ -60,13 +60,13 @@ def _starts_with_body(cell: str) -> bool:
 def _merge_issuer_lines(items: list[str]) -> list[str]:
     units: list[str] = []
     for raw in items:
-        s = _squash(raw).strip(" *")
+        s = squash(raw).strip(" *")
         if not s:
             continue
-        f = _squash(_fold(s))
+        f = squash(fold_line(s))
         if units:
             prev = units[-1]
-            pf = _squash(_fold(prev))
+            pf = squash(fold_line(prev))
             if f.startswith(("cac ", "(")):
                 if pf in _BARE_BODIES:
                     units[-1] = prev + " " + s
@@ -90,19 +90,19 @@ def read_issuer(doc: Doc) -> None:
     items: list[str] = []
     plain: list[str] = []  # a header in ordinary case ("Công ty TNHH …"), used when no capitals
     for i in range(issuer_stop):
-        for _pos, cell in _cells(doc.bare(i)):
+        for _pos, cell in split_cells(doc.bare(i)):
             # "Số:" left behind after blanking the number
             cell2 = re.sub(r"(?:^|\s)(?:Số|SỐ|số)\s*[:.]?\s*$", "", cell).strip()
             if _issuer_cell(cell2):
                 items.append(cell2)
             elif not items and _starts_with_body(cell2):
-                plain.append(_squash(cell2))
+                plain.append(squash(cell2))
     if not items and plain:
         items = plain[-2:]
     units = _merge_issuer_lines(items)
     if units:
-        doc.meta.issuer = _proper(units[-1], ev=doc.ev)
+        doc.meta.issuer = proper(units[-1], ev=doc.ev)
         if len(units) > 1:
-            doc.meta.parent_issuer = _proper(units[-2], ev=doc.ev)
+            doc.meta.parent_issuer = proper(units[-2], ev=doc.ev)
     else:
         doc.warn("Không tìm thấy cơ quan ban hành")

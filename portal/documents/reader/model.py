@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from portal.documents.reader.textutil import _fold
+from portal.documents.reader.textutil import fold_line
 
 TYPE_CODES = ("CT", "KH", "GU", "TC", "BC", "BB", "QĐ", "TB", "TTr", "CV", "NQ", "NĐ", "HD", "OTHER")
 
@@ -71,4 +71,4 @@ _SECRETARY_RE = re.compile(r"\b(?:thu ky|nguoi lap|nguoi ghi)")
 
 
 def _is_secretary(title: str | None) -> bool:
-    return bool(title) and bool(_SECRETARY_RE.search(_fold(title)))
+    return bool(title) and bool(_SECRETARY_RE.search(fold_line(title)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portal.documents.reader.model import HEADER_LINES
-from portal.documents.reader.textutil import _fold
+from portal.documents.reader.textutil import fold_line
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -24,7 +24,7 @@ _MOTTO_RES = [
 _RIGHT_MOTTO_RE = re.compile(r"(?:(?<=\S {3})|(?<=[^\W\d_]))\s*(doan\s{1,3}tncs\s{1,3}ho\s{1,3}chi\s{1,3}minh)\s*$")
 
 
-def _motto_spans(folded: str) -> list[tuple[int, int]]:
+def motto_spans(folded: str) -> list[tuple[int, int]]:
     spans = []
     for rx in _MOTTO_RES:
         for m in rx.finditer(folded):
@@ -35,7 +35,7 @@ def _motto_spans(folded: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _with_gaps(line: str, spans: list[tuple[int, int]]) -> str:
+def with_gaps(line: str, spans: list[tuple[int, int]]) -> str:
     """Replace spans by spaces and make sure a 3-space gap separates what was on each side."""
     if not spans:
         return line
@@ -56,10 +56,10 @@ def blank_motto(doc: Doc) -> None:
     motto_to = min(doc.heading.line if doc.heading else HEADER_LINES, HEADER_LINES)
     for i in range(doc.head_n):
         line = doc.lines[i]
-        f = _fold(line)
-        spans = _motto_spans(f) if i < motto_to else []
+        f = fold_line(line)
+        spans = motto_spans(f) if i < motto_to else []
         if spans:
-            line = _with_gaps(line, spans)
-            f = _fold(line)
+            line = with_gaps(line, spans)
+            f = fold_line(line)
         doc.blanked.append(line)
         doc.folded.append(f)

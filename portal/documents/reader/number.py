@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.documents.reader.textutil import _fold
+from portal.documents.reader.textutil import fold_line
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -69,7 +69,7 @@ def _finish_number(line: str, m: re.Match[str], allow_one_segment: bool) -> _Num
     return _Number(value, parts[0], m.start(), end)
 
 
-def _type_from_symbol(part: str | None) -> str | None:
+def type_from_symbol(part: str | None) -> str | None:
     if not part:
         return None
     return _TYPE_FROM_SYMBOL.get(part.upper())
@@ -91,7 +91,7 @@ def read_number(doc: Doc) -> None:
             if bm:
                 parts = [p for p in re.split(r" ?[-/.] ?", bm.group("sym")) if p]
                 if parts:
-                    doc.blank_number_type = _type_from_symbol(parts[0]) or "CV"
+                    doc.blank_number_type = type_from_symbol(parts[0]) or "CV"
                     doc.number_line = i
                     doc.number = _Number(None, parts[0], m.start(), bm.end())
                     break
@@ -111,7 +111,7 @@ def read_citations(doc: Doc) -> None:
     cites: list[str] = []
     seen = set()
     for m in _NUM_BODY_RE.finditer(text):
-        ctx = _fold(text[max(0, m.start() - 14):m.start()])
+        ctx = fold_line(text[max(0, m.start() - 14):m.start()])
         if re.search(r"(?:mau|bieu|phu luc)\s*(?:so)?\s*:?\s*$", ctx):
             continue  # a form ("Mẫu số 01/TĐKT"), not a document
         num = _finish_number(text, m, allow_one_segment=bool(re.search(r"\bso\s*:?\s*$", ctx)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-from portal.documents.reader.textutil import _is_separator
+from portal.documents.reader.textutil import is_separator
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 
-from portal.documents.reader.case import Evidence, _key, _proper_if_caps, _title_word
-from portal.documents.reader.heading import _heading_of
+from portal.documents.reader.case import Evidence, proper_if_caps, title_word, vocab_key
+from portal.documents.reader.heading import heading_of
 from portal.documents.reader.model import Signer
-from portal.documents.reader.motto import _motto_spans
-from portal.documents.reader.textutil import _cells, _fold, _squash, _upper_ratio
+from portal.documents.reader.motto import motto_spans
+from portal.documents.reader.textutil import fold_line, split_cells, squash, upper_ratio
 from portal.documents.textlayer import (
     is_vietnamese_syllable,
 )
@@ -84,7 +84,7 @@ def _looks_recipient(t: str) -> bool:
         return False
     if s[0] in "-+•*–":
         return True
-    f = _fold(s)
+    f = fold_line(s)
     if f.startswith(("luu", "nhu tren", "noi nhan")):
         return True
     return s.endswith(";") or f.endswith(("(b/c)", "(d/b)", "(t/h)", "b/c;", "b/c)"))
@@ -92,16 +92,16 @@ def _looks_recipient(t: str) -> bool:
 
 def _is_title(s: str) -> bool:
     st = s.strip()
-    f = _squash(_fold(st)).strip(" .:")
+    f = squash(fold_line(st)).strip(" .:")
     if f in _KNOWN_TITLES:
         return True
     if len(st) > 70 or len(st.split()) > 9:
         return False
-    if _upper_ratio(st) < 0.8:
+    if upper_ratio(st) < 0.8:
         return False
     if re.match(r"^(?:[ivx]+|\d+|[a-z])[.)]", f):
         return False
-    if _heading_of(st):
+    if heading_of(st):
         return False
     return bool(_TITLE_WORDS_RE.search(f))
 
@@ -124,7 +124,7 @@ def _is_name(s: str) -> bool:
     words = st.split()
     if not 2 <= len(words) <= 6:
         return False
-    keys = [_key(w) for w in words]
+    keys = [vocab_key(w) for w in words]
     if keys[0] in _NAME_STOP_FIRST or _has_stop_word(keys):
         return False
     if re.fullmatch(r"[IVXLC]+", words[-1]) and len(words[-1]) > 0 and words[-1] != "A":
@@ -146,7 +146,7 @@ def _is_name(s: str) -> bool:
 
 
 def _is_noise(s: str) -> bool:
-    f = _fold(s.strip())
+    f = fold_line(s.strip())
     return bool(_NOISE_RE.match(f))
 
 
@@ -159,8 +159,8 @@ def _split_caps_name(t: str) -> list[tuple[int, str]]:
         head = t[: toks[k - 1].end()]
         tail = t[toks[k].start():]
         if (
-            _upper_ratio(head) >= 0.9
-            and _upper_ratio(tail) < 0.9
+            upper_ratio(head) >= 0.9
+            and upper_ratio(tail) < 0.9
             and (_is_title(head) or _CAP_RE.match(head))
             and _is_name(tail)
         ):
@@ -204,7 +204,7 @@ def _fragments(cell: str) -> list[tuple[int, str, bool]]:
     """Signature-relevant pieces of a cell: (offset, text, floating)."""
     t = cell
     off = 0
-    f = _fold(t)
+    f = fold_line(t)
     m = re.match(r"\s*noi\s{0,2}nhan\s*[:.]?\s*", f)
     if m:
         off = m.end()
@@ -268,7 +268,7 @@ def _classify(text: str) -> str:
         if (m.group("dot") or "/" in cap or "." in cap or cap in ("TM", "KT", "TL", "TUQ")) and (
             cap != "Q" or m.group("dot")
         ):
-            if _upper_ratio(rest) >= 0.6 and not (cap in ("TM", "KT", "TL") and not m.group("dot") and not rest[:1].isupper()):
+            if upper_ratio(rest) >= 0.6 and not (cap in ("TM", "KT", "TL") and not m.group("dot") and not rest[:1].isupper()):
                 return "cap"
     if _is_title(text):
         return "title"
@@ -289,7 +289,7 @@ def _title_tail(rest: str) -> tuple[str, str | None]:
     words = rest.split()
     for k in range(1, len(words)):
         tail = " ".join(words[k:])
-        if _squash(_fold(tail)) in _KNOWN_TITLES:
+        if squash(fold_line(tail)) in _KNOWN_TITLES:
             return " ".join(words[:k]), tail
     return rest, None
 
@@ -301,11 +301,11 @@ def _part_score(parts: list[str]) -> int | None:
     for part in parts:
         kind = _classify(part)
         if kind == "title":
-            if prev_cap in ("KT.", "TL.", "TUQ.") and _fold(part).startswith("pho "):
+            if prev_cap in ("KT.", "TL.", "TUQ.") and fold_line(part).startswith("pho "):
                 return None  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" belong together
-            total += 2 if _squash(_fold(part)).strip(" .:") in _KNOWN_TITLES else -3
+            total += 2 if squash(fold_line(part)).strip(" .:") in _KNOWN_TITLES else -3
         elif kind == "name":
-            total += 2 if _key(part.split()[0]) in _SURNAMES else 0
+            total += 2 if vocab_key(part.split()[0]) in _SURNAMES else 0
         elif kind == "cap":
             total += 2
         elif kind != "noise":
@@ -358,7 +358,7 @@ def _column_groups(frags: list[tuple]) -> list[list[tuple]]:
         if kind == "cap" and _cap_of(text) != "TM." and prev_kind == "cap":
             new = False
         elif kind == "title" and prev_kind == "cap":
-            new = _cap_of(prev_text) in ("KT.", "TL.", "TUQ.") and not _fold(text).startswith("pho ")
+            new = _cap_of(prev_text) in ("KT.", "TL.", "TUQ.") and not fold_line(text).startswith("pho ")
         elif kind == "name" and prev_kind in ("title", "cap"):
             new = False
         if new:
@@ -376,9 +376,9 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
         line = lines[i]
         if not line.strip():
             continue
-        f = _fold(line)
-        line_cells = _cells(line)
-        if found_named and (_motto_spans(f) or any(_heading_of(c) for _, c in line_cells)):
+        f = fold_line(line)
+        line_cells = split_cells(line)
+        if found_named and (motto_spans(f) or any(heading_of(c) for _, c in line_cells)):
             break
         found: list[_SigCell] = []
         for pos, text in line_cells:
@@ -393,7 +393,7 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
                 and len(groups) >= 2
                 and all(x[3] in ("cap", "title") for x in frags)
                 and not _looks_recipient(text)
-                and not _fold(text).lstrip().startswith("noi nhan")
+                and not fold_line(text).lstrip().startswith("noi nhan")
             ):
                 # "TM. UBND HUYỆN A TM. UBND HUYỆN B", "THƯ KÝ TM. ĐOÀN KIỂM TRA": columns run together
                 run_k = len(groups)
@@ -406,7 +406,7 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
             ):
                 parts = _split_row(text, max(run_k, 2))
                 if parts and len(parts) >= 2 and (
-                    run_k >= 2 or all(_squash(_fold(p)).strip(" .:") in _KNOWN_TITLES for p in parts)
+                    run_k >= 2 or all(squash(fold_line(p)).strip(" .:") in _KNOWN_TITLES for p in parts)
                 ):
                     run_k = max(run_k, len(parts))
                     explicit = [(0, p, True, _classify(p)) for p in parts]
@@ -505,7 +505,7 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
             elif c.line == cur.title_line + 1:
                 # a title on two lines: "PHÓ CHỦ TỊCH / THƯỜNG TRỰC" continues it,
                 # "TRƯỞNG KHỐI / GIÁM ĐỐC SỞ TÀI CHÍNH" adds a second office
-                joiner = ", " if _TITLE_START_RE.match(_fold(c.text)) else " "
+                joiner = ", " if _TITLE_START_RE.match(fold_line(c.text)) else " "
                 cur.title_more.append((joiner, c.text))
                 cur.title_line = c.line
             else:
@@ -532,14 +532,14 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
                     segments.append(more)
                 else:
                     segments[-1] = segments[-1] + " " + more
-            title = ", ".join(_proper_if_caps(seg, ev=ev) for seg in segments)
-        principal = _proper_if_caps(b.principal, ev=ev) if b.principal else None
+            title = ", ".join(proper_if_caps(seg, ev=ev) for seg in segments)
+        principal = proper_if_caps(b.principal, ev=ev) if b.principal else None
         if title is None and b.capacity == "KT." and principal:
             title = "Phó " + principal
-        on_behalf = _proper_if_caps(b.tm, ev=ev) if b.tm else principal
-        name = _squash(_strip_name_prefix(b.name)) if b.name else None
+        on_behalf = proper_if_caps(b.tm, ev=ev) if b.tm else principal
+        name = squash(_strip_name_prefix(b.name)) if b.name else None
         if name and name.isupper():
-            name = " ".join(_title_word(w) for w in name.split())
+            name = " ".join(title_word(w) for w in name.split())
         signers.append(Signer(name=name, capacity=b.capacity, title=title, on_behalf_of=on_behalf))
     return signers
 
@@ -553,7 +553,7 @@ def read_signature_zone(doc: Doc) -> None:
     skipped = 0
     while body_start < n_lines and skipped < 6:
         st = lines[body_start].strip()
-        if st and not _is_separator(st) and _upper_ratio(st) < 0.8:
+        if st and not is_separator(st) and upper_ratio(st) < 0.8:
             break
         body_start += 1
         skipped += 1
@@ -572,7 +572,7 @@ def read_signature_zone(doc: Doc) -> None:
     cap_idx = -1
     for cm in _CAP_ANY_RE.finditer(text, body_offset):
         i = line_of(cm.start())
-        if any(_classify(fr) == "cap" for _p, c in _cells(lines[i]) for _o, fr, _f in _fragments(c)):
+        if any(_classify(fr) == "cap" for _p, c in split_cells(lines[i]) for _o, fr, _f in _fragments(c)):
             cap_idx = i
             break
     starts = [nn_idx - 10] if nn_idx >= 0 else []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from portal.documents.reader.body import _continues, _is_body_start
-from portal.documents.reader.case import _proper
-from portal.documents.reader.dates import _date_in
-from portal.documents.reader.textutil import _cap_first, _cells, _fold, _is_separator, _squash, _upper_ratio
+from portal.documents.reader.body import is_body_start, subject_goes_on
+from portal.documents.reader.case import proper
+from portal.documents.reader.dates import date_in
+from portal.documents.reader.textutil import cap_first, fold_line, is_separator, split_cells, squash, upper_ratio
 
 if TYPE_CHECKING:
     from portal.documents.reader.document import Doc
@@ -18,8 +18,8 @@ def read_vv_line(doc: Doc) -> None:
     heading, head_n = doc.heading, doc.head_n
     vv_limit = heading.line if heading else min(head_n, 25)
     for i in range(vv_limit):
-        for pos, cell in _cells(doc.bare(i)):
-            fc = _fold(cell)
+        for pos, cell in split_cells(doc.bare(i)):
+            fc = fold_line(cell)
             vm = re.search(r"(?:^|\s)(?:v/v|v\.v|ve viec)\b", fc)
             if vm and (vm.start() == 0 or cell[vm.start() + 1] == "V"):
                 doc.vv_line = i
@@ -29,13 +29,13 @@ def read_vv_line(doc: Doc) -> None:
                     nxt = doc.bare(j)
                     if not nxt.strip():
                         break
-                    cs = _cells(nxt)
+                    cs = split_cells(nxt)
                     if not cs:
                         break
                     p0, c0 = cs[0]
-                    if p0 > pos + 12 or _is_body_start(c0, first=False) or _fold(c0).startswith(("kinh gui", "so", "ngay")):
+                    if p0 > pos + 12 or is_body_start(c0, first=False) or fold_line(c0).startswith(("kinh gui", "so", "ngay")):
                         break
-                    if _upper_ratio(c0) > 0.8 or _date_in(c0, _fold(c0)):
+                    if upper_ratio(c0) > 0.8 or date_in(c0, fold_line(c0)):
                         break
                     parts.append(c0)
                 doc.vv_title = " ".join(parts)
@@ -53,7 +53,7 @@ _CITES_RE = re.compile(r"\d+\s?[/-]\s?[A-ZĐ]|\bso\s\d|\d{1,2}/\d{1,2}/\d{4}")
 
 
 def _is_authority_line(s: str) -> bool:
-    return bool(_AUTHORITY_RE.match(_squash(_fold(s))))
+    return bool(_AUTHORITY_RE.match(squash(fold_line(s))))
 
 
 def _subject_despite_opening(s: str) -> bool:
@@ -63,10 +63,10 @@ def _subject_despite_opening(s: str) -> bool:
     clause ("Thực hiện phong trào thi đua …") is the subject; "Thực hiện Kế hoạch số 27/KH-UBND
     ngày …, " opens the body.
     """
-    f = _fold(s.strip())
+    f = fold_line(s.strip())
     if not f.startswith("thuc hien"):
         return False
-    if _upper_ratio(s) >= 0.8:
+    if upper_ratio(s) >= 0.8:
         return True
     return not _CITES_RE.search(f) and not s.rstrip().endswith((",", ":", ";"))
 
@@ -86,15 +86,15 @@ def _subject_lines(doc: Doc) -> tuple[list[str], bool]:
             if blanks > 2:
                 break
             continue
-        if _is_separator(s):
+        if is_separator(s):
             if got:
                 break
             continue
         if len(s) > 300:
             break  # a subject line is never this long
-        if _is_body_start(s, first=not got) and not (not got and _subject_despite_opening(s)):
+        if is_body_start(s, first=not got) and not (not got and _subject_despite_opening(s)):
             break
-        caps = _upper_ratio(s) >= 0.8
+        caps = upper_ratio(s) >= 0.8
         if got and not caps and (s.endswith(":") or re.search(r"\S: ", s)):
             break
         if got and s.startswith("("):
@@ -103,15 +103,15 @@ def _subject_lines(doc: Doc) -> tuple[list[str], bool]:
             got
             and not caps
             and s[0].isupper()
-            and not _continues(got[-1])
+            and not subject_goes_on(got[-1])
             and (len(s) > 60 or s.endswith((".", ":", ";")) or len(got) >= 2)
         ):
             break  # a new sentence, not the subject wrapping onto the next line
         if got and caps and not all_caps:
             break
-        if got and caps and _is_authority_line(s) and not _AUTHORITY_WRAP_RE.search(_fold(got[-1])):
+        if got and caps and _is_authority_line(s) and not _AUTHORITY_WRAP_RE.search(fold_line(got[-1])):
             break  # "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH …", "ỦY BAN NHÂN DÂN TỈNH …" under the subject
-        if caps and not got and re.match(r"^(?:chu tich|bo truong|thu tuong|giam doc|hoi dong|ban chap hanh|uy ban)", _fold(s)):
+        if caps and not got and re.match(r"^(?:chu tich|bo truong|thu tuong|giam doc|hoi dong|ban chap hanh|uy ban)", fold_line(s)):
             break
         all_caps = all_caps and caps
         got.append(s)
@@ -127,26 +127,26 @@ def read_title(doc: Doc) -> None:
     doc.title_end = heading.line if heading else doc.header_end - 1
     if heading:
         got, all_caps = _subject_lines(doc)
-        subject = _squash(" ".join(got)).rstrip(" ;,.:") if got else ""
+        subject = squash(" ".join(got)).rstrip(" ;,.:") if got else ""
         if subject and all_caps:
-            subject = _proper(subject, sentence=True, ev=ev)
-        rest = _proper(heading.rest, sentence=True, ev=ev) if heading.rest else ""
+            subject = proper(subject, sentence=True, ev=ev)
+        rest = proper(heading.rest, sentence=True, ev=ev) if heading.rest else ""
         if subject and re.fullmatch(r"năm \d{4}", subject.lower()):
             # "GIAO ƯỚC THI ĐUA / Năm 2025": the heading itself names the document
-            base = _proper(_squash(heading.text).strip(" :."), sentence=True, ev=ev)
+            base = proper(squash(heading.text).strip(" :."), sentence=True, ev=ev)
             title = base + " " + subject.lower()
         elif subject.startswith("của "):
             # party documents: "KẾT LUẬN / của Ban Thường vụ Tỉnh ủy về …"
-            title = _proper(_squash(heading.text).strip(" :."), sentence=True, ev=ev) + " " + subject
+            title = proper(squash(heading.text).strip(" :."), sentence=True, ev=ev) + " " + subject
         elif rest and subject:
             title = rest + " " + (subject[:1].lower() + subject[1:] if not subject[:2].isupper() else subject)
         else:
             title = rest or subject or None
     if title is None and doc.vv_title:
-        title = _squash(doc.vv_title).rstrip(" ;,.:")
+        title = squash(doc.vv_title).rstrip(" ;,.:")
     if title:
         title = re.sub(r"^(?:v/v|v\.v|về việc)\s*[:.]?\s*", "", title, flags=re.I).strip()
-        title = _cap_first(title) if title else None
+        title = cap_first(title) if title else None
     if not title:
         doc.warn("Không tìm thấy trích yếu")
     doc.meta.title = title or None

@@ -19,24 +19,24 @@ _CLEAN_MAP = {
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
 }
 _CLEAN_RE = re.compile("[" + re.escape("".join(_CLEAN_MAP)) + "]")
-_GAP_RE = re.compile(r" {3,}")
+GAP_RE = re.compile(r" {3,}")
 _SPACES_RE = re.compile(r"\s+")
 _SEPARATOR_RE = re.compile(r"^[\s\-_=*.~─━—–·•]+$")
 
 
-def _fold(s: str) -> str:
+def fold_line(s: str) -> str:
     return fold_keep_length(s)
 
 
-def _squash(s: str) -> str:
+def squash(s: str) -> str:
     return _SPACES_RE.sub(" ", s).strip()
 
 
-def _cells(line: str) -> list[tuple[int, str]]:
+def split_cells(line: str) -> list[tuple[int, str]]:
     """Split a line into (start, text) cells at runs of 3+ spaces."""
     out = []
     pos = 0
-    for m in _GAP_RE.finditer(line):
+    for m in GAP_RE.finditer(line):
         if m.start() > pos:
             seg = line[pos:m.start()]
             if seg.strip():
@@ -50,17 +50,17 @@ def _cells(line: str) -> list[tuple[int, str]]:
     return out
 
 
-def _upper_ratio(s: str) -> float:
+def upper_ratio(s: str) -> float:
     upper = sum(map(str.isupper, s))
     lower = sum(map(str.islower, s))
     return upper / (upper + lower) if upper + lower else 0.0
 
 
-def _is_separator(s: str) -> bool:
+def is_separator(s: str) -> bool:
     return bool(_SEPARATOR_RE.match(s))
 
 
-def _cap_first(s: str) -> str:
+def cap_first(s: str) -> str:
     for i, c in enumerate(s):
         if c.isalpha():
             return s[:i] + c.upper() + s[i + 1:]
@@ -73,7 +73,7 @@ def _has_vowel_marks(word: str) -> bool:
     return any(c in "\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b" for c in d)
 
 
-def _is_abbrev(word: str) -> bool:
+def is_abbrev(word: str) -> bool:
     core = word.strip(".,;:()")
     if not core:
         return False
