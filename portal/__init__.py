@@ -47,7 +47,11 @@ def create_app(config: dict | None = None):
     from portal import models  # noqa: F401  (every table known to Alembic and the session)
     from portal.api import audit as _api_audit  # noqa: F401  (routes on the api blueprint)
     from portal.api import documents as _api_documents  # noqa: F401  (routes on the api blueprint)
+    from portal.api import documents_bulk as _api_documents_bulk  # noqa: F401  (routes on the api blueprint)
+    from portal.api import documents_export as _api_documents_export  # noqa: F401  (routes on the api blueprint)
+    from portal.api import documents_media as _api_documents_media  # noqa: F401  (routes on the api blueprint)
     from portal.api import leadership as _api_leadership  # noqa: F401  (routes on the api blueprint)
+    from portal.api import saved_views as _api_saved_views  # noqa: F401  (routes on the api blueprint)
     from portal.api import schedule as _api_schedule  # noqa: F401  (routes on the api blueprint)
     from portal.api import scoring as _api_scoring  # noqa: F401  (routes on the api blueprint)
     from portal.api import scoring_drafts as _api_scoring_drafts  # noqa: F401  (routes on the api blueprint)
@@ -59,6 +63,8 @@ def create_app(config: dict | None = None):
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.dashboard.views import bp as dashboard_bp
+    from portal.documents import bulk_views as _bulk_views  # noqa: F401  (the list's bulk bar, on the documents blueprint)
+    from portal.documents.saved_view_views import bp as saved_views_bp
     from portal.documents.views import bp as documents_bp
     from portal.org.views import bp as org_bp
     from portal.schedule.views import bp as schedule_bp
@@ -69,6 +75,7 @@ def create_app(config: dict | None = None):
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(saved_views_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(search_bp)

@@ -13,6 +13,9 @@ ENV_KEYS = (
     "PORTAL_ADMIN_PASSWORD",
     "PORTAL_SEARCH_ENGINE",
     "PORTAL_TRUSTED_PROXIES",
+    "PORTAL_CONSUME_DIR",
+    "PORTAL_CONSUME_INTERVAL",
+    "PORTAL_CONSUME_SETTLE",
 )
 
 DEFAULTS = {
@@ -31,6 +34,11 @@ DEFAULTS = {
     # How many reverse proxies in front of the portal to trust for the client's address (X-Forwarded-For).
     "PORTAL_TRUSTED_PROXIES": 0,
     "PORTAL_PAGE_SIZE": 50,
+    # The watched import folder (DESIGN §4.1): unset = off. The worker scans it every INTERVAL seconds
+    # and takes a file once it has not changed for SETTLE seconds (a scanner may still be writing it).
+    "PORTAL_CONSUME_DIR": None,
+    "PORTAL_CONSUME_INTERVAL": 10,
+    "PORTAL_CONSUME_SETTLE": 5,
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "PORTAL_LANGUAGES": ("vi", "en"),

@@ -34,6 +34,7 @@ def init_app(app) -> None:
 def load_task_modules() -> None:
     """Import every module that defines tasks (a new task module is added here)."""
     import portal.auth.tasks  # noqa: F401  (daily purge of old session records and login attempts)
+    import portal.documents.consume_tasks  # noqa: F401  (the watched import folder, PORTAL_CONSUME_DIR)
     import portal.documents.tasks  # noqa: F401  (OCR of scans, its requeue)
     import portal.search.tasks  # noqa: F401  (periodic outbox repair, index rebuild)
 

@@ -86,7 +86,7 @@ class Case:
     expect: str
     values: dict = field(default_factory=dict)
     body: Callable[[dict, str], tuple[str, Any]] | None = None
-    query: str = ""
+    query: str | Callable[[dict, str], str] = ""  # a string, or made from the world and the persona
     label: str = ""
     login_redirect_ok: bool = False  # logout's job is to send everybody to the login page
     htmx: str | None = None  # send as htmx with this HX-Target (a partial answer; without login: 401)
@@ -121,6 +121,9 @@ PROVINCE_DOC = {"document_id": lambda w, p: w["doc_plan"]}
 K1_2025_DOC = {"document_id": lambda w, p: w["doc_k1_2025"]}
 LAST_YEAR = "LDDDDOO"  # K1's objects of 2025: U1 (the last_leader persona) led K1 then; U2 was only the deputy
 TRASHED = {"document_id": lambda w, p: w["doc_trash"]}
+OWN_VIEW = {"view_id": lambda w, p: w["views"][p]}        # the persona's own private view
+SHARED_VIEW = {"view_id": lambda w, p: w["view_shared"]}  # off2's (the leader's) view shared with everyone
+OTHERS_VIEW = {"view_id": lambda w, p: w["view_u6"]}      # off6's private view: 404 to everyone, the Board included
 
 
 def _doc_edit(key):
@@ -226,6 +229,12 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
                                                     Case(BOARD, PROVINCE_DOC, _doc_edit("plan"), label="province"),
                                                     Case(LAST_YEAR, K1_2025_DOC, _doc_edit("k1_2025"), label="K1 2025")],
     ("/documents/<int:document_id>/delete", "POST"): [Case(OWN_UNIT, U3_DOC, label="U3"), Case(LEADER, K1_DOC, label="K1")],
+    ("/documents/bulk", "POST"): [
+        Case(OWN_UNIT, body=lambda w, p: ("form", {"ids": str(w["doc_u3"]), "set_issuer": "UBND huyện Bản Mường",
+                                                   "action": "set"}), label="U3 set"),
+        Case(LEADER, body=lambda w, p: ("form", {"ids": str(w["doc_k1"]), "set_type": "GU", "action": "set"}), label="K1 set"),
+        Case(OWN_UNIT, body=lambda w, p: ("form", {"ids": str(w["doc_u3"]), "action": "delete"}), label="U3 delete"),
+        Case(LEADER, body=lambda w, p: ("form", {"ids": str(w["doc_k1"]), "action": "delete"}), label="K1 delete")],
     ("/documents/<int:document_id>/ocr", "POST"): Case(OWN_UNIT, U3_DOC),
     ("/documents/<int:document_id>/restore", "POST"): Case(BOARD, TRASHED),
     ("/documents/inbox", "GET"): Case(ANY),
@@ -235,8 +244,20 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
     ("/documents/<int:document_id>/notes/<int:note_id>/delete", "POST"): Case(
         OWN_UNIT, {**U3_DOC, "note_id": lambda w, p: w["note_u3"]}),
     ("/documents/<int:document_id>/purge", "POST"): Case(BOARD, TRASHED, form(confirm="1")),
+    ("/documents/views", "GET"): Case(ANY),
+    ("/documents/views", "POST"): Case(ANY, body=form(name="Bộ lọc qua ma trận quyền", year="2026", bloc="K1", sort="title")),
+    ("/documents/views/<int:view_id>", "POST"): [
+        Case(ANY, OWN_VIEW, form(name="Đổi tên qua ma trận quyền"), label="own"),
+        Case("LDDDODO", SHARED_VIEW, form(name="Đổi tên qua ma trận quyền"), label="shared, rename"),
+        Case(ANY, SHARED_VIEW, form(pinned="1"), label="shared, pin"),
+        Case("LNNNNNN", OTHERS_VIEW, form(pinned="1"), label="another's private")],
+    ("/documents/views/<int:view_id>/delete", "POST"): [
+        Case(ANY, OWN_VIEW, label="own"), Case("LDDDODO", SHARED_VIEW, label="shared"),
+        Case("LNNNNNN", OTHERS_VIEW, label="another's private")],
     # --- search -----------------------------------------------------------------------------------
-    ("/search", "GET"): Case(ANY, query="q=đã+hủy"),  # words of the trashed title (the marker itself would be echoed)
+    ("/search", "GET"): [Case(ANY, query="q=đã+hủy", label="words"),  # words of the trashed title (the marker itself would be echoed)
+                         Case(ANY, query=lambda w, p: f"like={w['doc_k1']}", label="like"),
+                         Case("LNNNNNN", query=lambda w, p: f"like={w['doc_trash']}", label="like trashed")],
     # --- dashboard ----------------------------------------------------------------------------------
     ("/", "GET"): Case(ANY),
     ("/progress/<int:year>", "GET"): Case(ANY),
@@ -360,6 +381,13 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
     ("/api/v1/years/<year>/memberships", "PUT"): Case(BOARD, body=json_body(lambda w, p: {"items": [
         {"unit": u, "bloc": b, "role": r} for u, b, r in w["memberships"]]})),
     ("/api/v1/documents", "GET"): Case(ANY),
+    ("/api/v1/documents/export.xlsx", "GET"): Case(ANY),
+    ("/api/v1/documents/bulk", "POST"): [
+        Case(OWN_UNIT, body=json_body(lambda w, p: {"ids": [w["doc_u3"]], "set": {"issuer": "UBND huyện Bản Mường"}}), label="U3 set"),
+        Case(LEADER, body=json_body(lambda w, p: {"ids": [w["doc_k1"]], "set": {"type": "GU", "year": 2026}}), label="K1 set"),
+        Case(OWN_UNIT, body=json_body(lambda w, p: {"ids": [w["doc_u3"]], "action": "delete"}), label="U3 delete"),
+        Case("LDDDDDO", body=json_body(lambda w, p: {"ids": [w["doc_u3"], w["doc_k1"]], "action": "delete"}),
+             label="U3+K1: nobody but the Board may change both")],
     ("/api/v1/documents", "POST"): Case(OFFICERS, body=lambda w, p: ("multipart", {
         "year": "2026", "file": File(w["upload_pdf"], "bao-cao-api.pdf", "application/pdf")})),
     ("/api/v1/documents/<int:document_id>", "GET"): [Case(ANY, U3_DOC, label="U3"), Case("LNNNNNN", TRASHED, label="trashed")],
@@ -367,11 +395,25 @@ MATRIX: dict[tuple[str, str], Case | list[Case]] = {
                                                        Case(LEADER, K1_DOC, _doc_patch("k1"), label="K1")],
     ("/api/v1/documents/<int:document_id>", "DELETE"): [Case(OWN_UNIT, U3_DOC, label="U3"), Case(LEADER, K1_DOC, label="K1")],
     ("/api/v1/documents/<int:document_id>/file", "GET"): Case(ANY, U3_DOC),
+    ("/api/v1/documents/<int:document_id>/thumbnail", "GET"): [Case(ANY, U3_DOC, label="U3"),
+                                                               Case("LNNNNNN", TRASHED, label="trashed")],
     ("/api/v1/documents/<int:document_id>/restore", "POST"): Case(BOARD, TRASHED),
     ("/api/v1/documents/<int:document_id>/notes", "POST"): Case(OFFICERS, U3_DOC, json_body({"text": "Ghi chú qua API"})),
     ("/api/v1/documents/<int:document_id>/notes/<int:note_id>", "DELETE"): Case(
         OWN_UNIT, {**U3_DOC, "note_id": lambda w, p: w["note_u3"]}),
-    ("/api/v1/search", "GET"): Case(ANY, query="q=đã+hủy"),
+    ("/api/v1/saved-views", "GET"): Case(ANY),
+    ("/api/v1/saved-views", "POST"): Case(ANY, body=json_body({"name": "Bộ lọc qua API", "filters": {"year": 2026, "bloc": "K1"},
+                                                               "sort": "title"})),
+    ("/api/v1/saved-views/<int:view_id>", "PATCH"): [
+        Case(ANY, OWN_VIEW, json_body({"name": "Đổi tên qua API"}), label="own"),
+        Case("LDDDODO", SHARED_VIEW, json_body({"name": "Đổi tên qua API"}), label="shared, rename"),
+        Case(ANY, SHARED_VIEW, json_body({"pinned": True}), label="shared, pin"),
+        Case("LNNNNNN", OTHERS_VIEW, json_body({"pinned": True}), label="another's private")],
+    ("/api/v1/saved-views/<int:view_id>", "DELETE"): [
+        Case(ANY, OWN_VIEW, label="own"), Case("LDDDODO", SHARED_VIEW, label="shared"),
+        Case("LNNNNNN", OTHERS_VIEW, label="another's private")],
+    ("/api/v1/search", "GET"): [Case(ANY, query="q=đã+hủy", label="words"),
+                                Case(ANY, query=lambda w, p: f"like={w['doc_k1']}", label="like")],
     ("/api/v1/years/<year>/milestones", "GET"): Case(ANY),
     ("/api/v1/years/<year>/milestones", "PUT"): Case(BOARD, body=json_body(lambda w, p: {"items": plan_items(2026)})),
     ("/api/v1/years/<year>/milestones/copy", "POST"): Case(BOARD, body=json_body({"from_year": 2025, "replace": True})),
@@ -501,6 +543,19 @@ def build_world(app) -> dict:
             user = accounts.get_user(name)
             raw = accounts.create_token(user, user, "Mã của ma trận")
             w["tokens"][name] = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == ApiToken.hash(raw)))
+
+        from portal.documents import saved_views
+
+        # Saved views: one private view per persona, the leader's view shared with everyone (and pinned by it),
+        # and off6's private view nobody else may reach.
+        w["views"] = {persona: saved_views.create_view(accounts.get_user(name), name="Bộ lọc riêng của ma trận",
+                                                       filters={"year": 2026}).id
+                      for persona, name in ACCOUNTS.items() if name}
+        w["views"]["anonymous"] = w["views"]["viewer"]
+        w["view_shared"] = saved_views.create_view(off2, name="Văn bản Khối 1 năm 2026", filters={"bloc": "K1", "year": 2026},
+                                                   shared=True, pinned=True).id
+        w["view_u6"] = saved_views.create_view(accounts.get_user("off6"), name="Bộ lọc riêng của Ban Dân tộc",
+                                               filters={"bloc": "K2"}).id
 
         w["milestone_2025"] = make_schedule(2025)[1].id  # bloc scope
         milestones = make_schedule(2026)
@@ -632,7 +687,8 @@ def build_url(rule: str, case: Case, w: dict, persona: str) -> str:
         return str(source(w, persona) if callable(source) else source)
 
     url = RULE_PART.sub(part, rule)
-    return f"{url}?{case.query}" if case.query else url
+    query = case.query(w, persona) if callable(case.query) else case.query
+    return f"{url}?{query}" if query else url
 
 
 def send(persona: Persona, method: str, url: str, case: Case, w: dict):

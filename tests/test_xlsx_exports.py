@@ -43,6 +43,7 @@ EXPORTS = {
                                                              {LINK, MINUS, PLUS, AT}),
     "/api/v1/years/<year>/blocs/<bloc>/scores/template.xlsx": ("/api/v1/years/2026/blocs/K1/scores/template.xlsx?stage=bloc",
                                                                {LINK, MINUS, PLUS, AT}),
+    "/api/v1/documents/export.xlsx": ("/api/v1/documents/export.xlsx?year=2026&bloc=K1", {MINUS, AT}),  # number, bloc name
 }
 
 # The only formulas an export writes are its totals, built from cell references (on the same sheet, or on one of the

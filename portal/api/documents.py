@@ -11,8 +11,9 @@ from portal.documents import notes as document_notes
 from portal.documents import services as docs
 from portal.documents.models import DOCUMENT_TYPES
 from portal.documents.views import DOWNLOAD_CSP, content_disposition
-from portal.errors import ValidationFailed, json_error
+from portal.errors import ValidationFailed, control_message, json_error
 from portal.extensions import db
+from portal.text import UnsafeText, check_plain_text
 from portal.web import int_arg, year_arg
 
 
@@ -20,19 +21,29 @@ from portal.web import int_arg, year_arg
 def list_documents():
     """List documents with filters year, type, bloc, unit, issuer, confirmed and paging."""
     policy.require(current_user, "portal.read")
-    args = request.args
-    year = year_arg("year")
-    page = int_arg("page", 1, label=_("Số trang"))
-    doc_type = args.get("type") or None
-    if doc_type and doc_type not in DOCUMENT_TYPES:
-        raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
-    filters = docs.DocumentFilters(year=year, type=doc_type, bloc=args.get("bloc") or None, unit=args.get("unit") or None,
-                                   issuer=args.get("issuer") or None, sort=args.get("sort") if args.get("sort") in docs.SORTS else "date",
-                                   page=page, per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)),
-                                   confirmed=_confirmed_arg())
+    filters = filters_from_args(page=int_arg("page", 1, label=_("Số trang")),
+                                per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)))
     result = docs.list_documents(filters)
     return jsonify({"items": docs.to_dicts(result.items), "total": result.total,
                     "page": result.page, "pages": result.pages})
+
+
+def filters_from_args(**paging) -> docs.DocumentFilters:
+    """The archive list's filters from the query (the list and its register export read the same ones)."""
+    args = request.args
+    doc_type = args.get("type") or None
+    if doc_type and doc_type not in DOCUMENT_TYPES:
+        raise ValidationFailed(_("Loại văn bản không hợp lệ."), errors={"type": _("Loại văn bản không hợp lệ.")})
+    texts = {}
+    for key, label in (("bloc", _("Khối")), ("unit", _("Đơn vị")), ("issuer", _("Cơ quan ban hành"))):
+        try:
+            texts[key] = check_plain_text(args.get(key) or "").strip() or None
+        except UnsafeText as exc:
+            message = control_message(exc, label)
+            raise ValidationFailed(message, errors={key: message}) from None
+    return docs.DocumentFilters(year=year_arg("year"), type=doc_type, **texts,
+                                sort=args.get("sort") if args.get("sort") in docs.SORTS else "date",
+                                confirmed=_confirmed_arg(), **paging)
 
 
 def _confirmed_arg() -> bool | None:

@@ -7,6 +7,7 @@ large, 415 not JSON, 422 invalid.
 """
 from __future__ import annotations
 
+from portal.documents.bulk import MAX_IDS
 from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS
 from portal.documents.services import SORTS
 from portal.errors import INT_MAX
@@ -170,6 +171,44 @@ def _schemas() -> dict:
             "created_at": TIMESTAMP}},
         "NewNote": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
             "text": {"type": "string", "minLength": 1, "maxLength": 2000}}},
+        "DocumentBulk": {"oneOf": [
+            {"type": "object", "required": ["ids", "set"], "additionalProperties": False, "properties": {
+                "ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_IDS, "uniqueItems": True},
+                "set": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+                    "year": {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                    "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
+                    "bloc": {"type": ["string", "null"], "pattern": CODE_PATTERN},
+                    "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN},
+                    "issuer": {"type": ["string", "null"], "maxLength": 300}}}}},
+            {"type": "object", "required": ["ids", "action"], "additionalProperties": False, "properties": {
+                "ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_IDS, "uniqueItems": True},
+                "action": {"type": "string", "enum": ["delete"]}}}]},
+        "SavedViewFilters": {"type": "object", "additionalProperties": False, "properties": {
+            "year": {"type": ["integer", "null"], "minimum": YEAR_LO, "maximum": YEAR_HI},
+            "type": {"type": ["string", "null"], "enum": [*DOCUMENT_TYPES, None]},
+            "bloc": {"type": ["string", "null"], "pattern": CODE_PATTERN, "description": "mã khối đang có"},
+            "unit": {"type": ["string", "null"], "pattern": CODE_PATTERN, "description": "mã đơn vị đang có"},
+            "issuer": {"type": ["string", "null"], "maxLength": 300},
+            "confirmed": {"type": ["boolean", "null"], "description": "false: chỉ văn bản chưa ai xác nhận thông tin"}}},
+        "SavedView": {"type": "object", "required": ["id", "name", "filters", "sort", "shared", "owner", "pinned", "url"],
+                      "properties": {
+            "id": ID, "name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "filters": _ref("SavedViewFilters"), "sort": {"type": "string", "enum": list(SORTS)},
+            "shared": {"type": "boolean", "description": "true: mọi người đăng nhập đều thấy"},
+            "owner": {"type": ["string", "null"], "description": "tên đăng nhập của người lưu"},
+            "owner_name": {"type": ["string", "null"], "description": "họ tên người lưu, như trang hiển thị"},
+            "pinned": {"type": "boolean", "description": "người gọi đã ghim bộ lọc này lên trang chủ của mình"},
+            "url": {"type": "string", "description": "trang Kho văn bản mở với đúng bộ lọc và cách sắp xếp này"},
+            "stale": {"type": "array", "items": {"type": "string", "enum": ["bloc", "unit"]},
+                      "description": "các điều kiện nêu khối/đơn vị không còn trong danh mục"}}},
+        "NewSavedView": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "filters": _ref("SavedViewFilters"), "sort": {"type": "string", "enum": list(SORTS), "default": "date"},
+            "shared": {"type": "boolean", "default": False, "description": "chia sẻ với mọi người (cán bộ, Ban TĐKT)"},
+            "pinned": {"type": "boolean", "default": False, "description": "ghim lên trang chủ của tôi (tối đa 8)"}}},
+        "SavedViewPatch": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "shared": {"type": "boolean"}, "pinned": {"type": "boolean"}}},
         "DocumentPatch": {"type": "object", "required": ["version"], "properties": {
             "version": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
             "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
@@ -346,6 +385,27 @@ def _core_paths() -> dict:
                              "bloc": {"type": "string", "pattern": CODE_PATTERN}, "unit": {"type": "string", "pattern": CODE_PATTERN},
                              "title": {"type": "string", "maxLength": 1000}}}, "multipart/form-data"),
                      "responses": _responses(DOCUMENT, "201", 400, 404, 409, 413, 415, 422, 429)}},
+        "/documents/export.xlsx": {"get": {
+            "summary": "Sổ đăng ký văn bản (XLSX) của toàn bộ danh sách đã lọc (mọi trang): STT, số ký hiệu, ngày ban hành, "
+                       "loại, cơ quan ban hành, người ký, trích yếu, khối, đơn vị; luôn bằng tiếng Việt",
+            "parameters": [_query("year", YEAR_FILTER), _query("type", TYPE_FILTER),
+                           _query("bloc", {"type": "string", "pattern": CODE_PATTERN}),
+                           _query("unit", {"type": "string", "pattern": CODE_PATTERN}),
+                           _query("issuer", {"type": "string", "maxLength": 300}),
+                           _query("sort", {"type": "string", "enum": list(SORTS)}),
+                           _query("confirmed", {"type": "string", "enum": ["true", "false"]},
+                                  "false: chỉ các văn bản chưa ai xác nhận thông tin")],
+            "responses": {"200": {"description": "Tệp .xlsx", "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}}},
+                          **{k: v for k, v in _responses(None, "200", 422).items() if k != "200"}}}},
+        "/documents/bulk": {"post": {
+            "summary": "Sửa hoặc chuyển vào thùng rác nhiều văn bản một lần (tất cả hoặc không văn bản nào)",
+            "description": "`set`: năm, loại, khối, đơn vị, cơ quan ban hành (đơn vị không kèm khối: khối của đơn vị năm đó; "
+                           "null: bỏ khối, đơn vị, cơ quan ban hành); mỗi văn bản được xác nhận, ghi nhật ký và cập nhật chỉ mục. "
+                           "`action: delete`: chuyển vào thùng rác. 403 nếu có văn bản người gọi không được sửa, hoặc không được "
+                           "lưu vào chỗ mới; 404 nếu có mã không có hoặc đã ở thùng rác; không thay đổi gì.",
+            "requestBody": _body(_ref("DocumentBulk")),
+            "responses": _responses({"type": "object", "required": ["updated"], "properties": {
+                "updated": {"type": "integer", "minimum": 1, "maximum": MAX_IDS}}}, "200", 404, 409, *BODY_ERRORS)}},
         "/documents/{document_id}": {
             "get": {"summary": "Một văn bản, kèm văn bản được dẫn chiếu và văn bản dẫn chiếu đến nó", "parameters": [DOCUMENT_ID],
                     "responses": _responses(DOCUMENT, "200", 404)},
@@ -367,8 +427,34 @@ def _core_paths() -> dict:
             "summary": "Tệp gốc, nguyên vẹn từng byte", "parameters": [DOCUMENT_ID],
             "responses": {"200": {"description": "Tệp PDF gốc", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
                           **{k: v for k, v in _responses(None, "200", 404).items() if k != "200"}}}},
-        "/search": {"get": {"summary": "Tìm kiếm văn bản qua các năm (không dấu cũng tìm được)",
+        "/documents/{document_id}/thumbnail": {"get": {
+            "summary": "Ảnh trang đầu (PNG rộng khoảng 240 px); văn bản không vẽ được trang đầu: ảnh khung trang trống "
+                       "(tiêu đề X-Thumbnail: placeholder). ETag theo SHA-256, If-None-Match → 304",
+            "parameters": [DOCUMENT_ID],
+            "responses": {"200": {"description": "Ảnh PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                          "304": {"description": "Ảnh trình duyệt đang giữ vẫn đúng (If-None-Match)"},
+                          **{k: v for k, v in _responses(None, "200", 404).items() if k != "200"}}}},
+        "/saved-views": {
+            "get": {"summary": "Bộ lọc đã lưu của tôi, rồi các bộ lọc người khác chia sẻ (kèm tôi đã ghim hay chưa)",
+                    "responses": _responses(_list_of(_ref("SavedView")), "200")},
+            "post": {"summary": "Lưu bộ lọc và cách sắp xếp của Kho văn bản thành một bộ lọc có tên (tên không trùng "
+                                "với bộ lọc khác của mình: 422); chia sẻ: cán bộ và Ban TĐKT",
+                     "requestBody": _body(_ref("NewSavedView")),
+                     "responses": _responses(_ref("SavedView"), "201", *BODY_ERRORS)}},
+        "/saved-views/{view_id}": {
+            "patch": {"summary": "Đổi tên, chia sẻ hoặc thôi chia sẻ (người lưu; Ban TĐKT với bộ lọc chia sẻ), ghim hoặc bỏ ghim "
+                                 "cho riêng mình; thôi chia sẻ thì ghim của người khác bị bỏ",
+                      "parameters": [_path("view_id", ID)], "requestBody": _body(_ref("SavedViewPatch")),
+                      "responses": _responses(_ref("SavedView"), "200", 404, *BODY_ERRORS)},
+            "delete": {"summary": "Xóa bộ lọc (người lưu; Ban TĐKT với bộ lọc chia sẻ); bộ lọc riêng của người khác: 404",
+                       "parameters": [_path("view_id", ID)],
+                       "responses": _responses(None, "204", 404)}},
+        "/search": {"get": {"summary": "Tìm kiếm văn bản qua các năm (không dấu cũng tìm được); like=<id>: các văn bản "
+                                       "giống văn bản đó nhất (không gồm chính nó), cùng dạng kết quả",
                             "parameters": [_query("q", {"type": "string", "maxLength": 500}),
+                                           _query("like", {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+                                                  "mã văn bản: tìm các văn bản tương tự (không dùng cùng q: 422; "
+                                                  "văn bản không có hoặc đã vào thùng rác: 404)"),
                                            _query("year_from", YEAR_FILTER), _query("year_to", YEAR_FILTER),
                                            _query("type", TYPE_FILTER),
                                            _query("bloc", {"type": "string", "pattern": CODE_PATTERN}),

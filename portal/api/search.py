@@ -5,14 +5,16 @@ from flask_login import current_user
 from portal.api.views import bp
 from portal.auth import policy
 from portal.search import services as search_service
-from portal.search.views import query_from_args
+from portal.search.views import like_from_args, query_from_args
 
 
 @bp.get("/search")
 def search():
-    """Search documents: q, year_from, year_to, type, bloc, unit, page, sort, mode."""
+    """Search documents: q, year_from, year_to, type, bloc, unit, page, sort, mode; or like=<id> (more like this)."""
     policy.require(current_user, "portal.read")
-    result = search_service.search(query_from_args(request.args))
+    like = like_from_args(current_user, request.args)
+    query = query_from_args(request.args)
+    result = search_service.more_like(like, query) if like is not None else search_service.search(query)
     return jsonify({
         "items": [{"id": h.id, "title": h.title_html and _plain(h.title_html), "title_html": h.title_html,
                    "number": h.number, "year": h.year, "type": h.type,

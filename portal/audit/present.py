@@ -166,6 +166,8 @@ def object_link(kind: str, object_id: str | None, before=None, after=None) -> st
         if kind == "milestone":
             bloc = next((side.get("bloc") for side in (after, before) if isinstance(side, dict) and side.get("bloc")), None)
             return url_for("dashboard.cell", milestone_id=int(object_id), code=bloc) if bloc else None
+        if kind == "saved_view":
+            return url_for("saved_views.manage")
     except (BuildError, ValueError):
         return None
     return None

@@ -37,6 +37,7 @@ KIND_LABELS = {
     "scoring_thresholds": _l("Ngưỡng xếp loại (theo năm)"),
     "bloc_results": _l("Kết quả của khối"),
     "bloc_meeting": _l("Cuộc họp Khối (đề xuất Trưởng khối)"),
+    "saved_view": _l("Bộ lọc đã lưu"),
 }
 
 ACTION_LABELS = {
@@ -44,12 +45,19 @@ ACTION_LABELS = {
     "update": _l("Sửa"),
     "replace": _l("Thay cả danh sách"),
     "upload": _l("Tải lên"),
+    "consume": _l("Nhập từ thư mục theo dõi"),
     "delete": _l("Chuyển vào thùng rác"),
     "restore": _l("Khôi phục"),
     "purge": _l("Xóa vĩnh viễn"),
     "confirm": _l("Xác nhận thông tin"),
     "note.add": _l("Thêm ghi chú"),
     "note.delete": _l("Xóa ghi chú"),
+    "rename": _l("Đổi tên"),
+    "share": _l("Chia sẻ với mọi người"),
+    "unshare": _l("Thôi chia sẻ"),
+    "pin": _l("Ghim lên trang chủ"),
+    "unpin": _l("Bỏ ghim"),
+    "remove": _l("Xóa"),
     "ocr": _l("Nhận dạng chữ (OCR)"),
     "ocr_retry": _l("Yêu cầu nhận dạng lại"),
     "set_password": _l("Đổi mật khẩu"),

@@ -229,6 +229,35 @@ def _record_meeting(user, target: Bloc, year):
 RULES["leadership.confirm"] = _board_only
 
 
+# --- saved views of the archive (issue 13): named filters, private or shared, pinned per person ------
+
+@rule("saved_view.create")
+def _save_view(user, target, year):
+    """Anyone logged in saves its own views of the archive (private until shared) and pins them to its home page."""
+    return True
+
+
+@rule("saved_view.share")
+def _share_view(user, target, year):
+    """Sharing a view with everyone is for officers (and the Board): a read-only account's views stay its own."""
+    return user.role == "officer"
+
+
+@rule("saved_view.manage")
+def _manage_view(user, target, year):
+    """A view is renamed, shared, unshared or deleted by its owner; the Board moderates shared views (admins pass).
+
+    Nobody, the Board included, reaches another person's private view: its loader answers 404 first.
+    """
+    return target is not None and target.owner_id == user.id
+
+
+@rule("saved_view.pin")
+def _pin_view(user, target, year):
+    """Anyone pins a view it sees (its own, or a shared one) to its own home page; the pin is that person's only."""
+    return target is not None and (target.owner_id == user.id or bool(target.shared))
+
+
 # --- loaders: fetch an object and check the right in one step (flaskr's get_post shape) ---------
 
 def get_unit_for(user, code_or_id, action: str = "portal.read", *, year: int | None = None) -> Unit:

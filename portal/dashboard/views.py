@@ -12,6 +12,7 @@ from portal.auth import policy
 from portal.auth.forms import EmptyForm
 from portal.dashboard import present
 from portal.dashboard.export import progress_workbook
+from portal.documents import saved_views
 from portal.errors import Conflict, ValidationFailed
 from portal.extensions import htmx
 from portal.org import services as org
@@ -64,9 +65,21 @@ def _dashboard(year: int):
         "now_date": progress.today,
         # Last year's meetings' proposals for this year not yet confirmed (one query): a bloc without a leader
         # in this year's memberships shows its proposed leader, "đề xuất, chờ Ban xác nhận".
-        "proposals": meetings.proposals_for(year), **_labels(),
+        "proposals": meetings.proposals_for(year), "pins": _pins(), **_labels(),
     }
     return render_template("dashboard/home.html", **context)
+
+
+def _pins() -> list[dict]:
+    """The person's pinned views of the archive, each with its document count: at most four queries whatever
+    the pins (the pins, their counts in one UNION ALL, the blocs and units they name), one when nothing is pinned."""
+    views = saved_views.pinned_views(current_user)
+    if not views:
+        return []
+    counts = saved_views.document_counts(views)
+    words = saved_views.describe(views)
+    return [{"view": v, "url": saved_views.view_url(v), "count": counts.get(v.id, 0), "words": words[v.id],
+             "mine": v.owner_id == current_user.id, "owner_name": people.display_name(v.owner)} for v in views]
 
 
 @bp.route("/progress/<int:year>/blocs/<code>")

@@ -1,4 +1,4 @@
-"""`import` and `worker` commands: thin shells over services."""
+"""`import`, `thumbnails` and `worker` commands: thin shells over services."""
 from __future__ import annotations
 
 import click
@@ -40,6 +40,29 @@ def register(app) -> None:
             click.echo(f"  từ chối {path}: {reason}", err=True)
         if summary.refused:
             raise SystemExit(1)
+
+    @app.cli.command("thumbnails")
+    @click.option("--retry-failed", is_flag=True, help="Thử lại cả các văn bản trước đây không vẽ được.")
+    def thumbnails_command(retry_failed):
+        """Make the missing first-page thumbnails here and now (an older archive, after a restore)."""
+        from portal.documents import thumbnails
+
+        todo = thumbnails.missing(retry_failed=retry_failed)
+        outcomes: dict[str, int] = {}
+        with click.progressbar(todo, label="Đang tạo ảnh trang đầu", show_pos=True) as bar:
+            for _document_id, sha in bar:
+                outcome = thumbnails.make(sha, retry=retry_failed)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        made = outcomes.get("done", 0)
+        click.echo(f"Đã tạo: {made} · Không vẽ được: {outcomes.get('failed', 0)} · "
+                   f"Thiếu tệp gốc: {outcomes.get('missing', 0)} · Cần làm: {len(todo)}")
+        if outcomes.get("unavailable"):
+            click.echo("Lỗi: máy chủ chưa cài pdftoppm (gói poppler-utils).", err=True)
+            raise SystemExit(1)
+
+    from portal.documents.consume import register as register_consume
+
+    register_consume(app)
 
     @app.cli.command("worker")
     @click.option("--workers", default=2, show_default=True, help="Số luồng xử lý.")

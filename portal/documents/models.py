@@ -155,3 +155,37 @@ class IndexOutbox(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class SavedView(db.Model):
+    """A named set of the archive list's filters and sort (issue 13): its owner's, or shared with everyone."""
+
+    __tablename__ = "saved_view"
+    # Names are unique per owner, compared without case or spacing differences (name_key; migration 0010).
+    __table_args__ = (sa.UniqueConstraint("owner_id", "name_key", name="uq_saved_view_owner_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    name_key: Mapped[str] = mapped_column(sa.String(80))
+    # The list's query arguments (year, type, bloc, unit, issuer, confirmed), only those set; JSON is portable.
+    filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    sort: Mapped[str] = mapped_column(sa.String(12), default="date")
+    shared: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<SavedView {self.id} {self.name!r}>"
+
+
+class SavedViewPin(db.Model):
+    """A view pinned to one person's home page: pins are per person, so pinning a shared view pins it for me only."""
+
+    __tablename__ = "saved_view_pin"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    view_id: Mapped[int] = mapped_column(sa.ForeignKey("saved_view.id", ondelete="CASCADE"), primary_key=True, index=True)
+    pinned_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

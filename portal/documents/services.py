@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from portal import audit, people
 from portal.auth import policy
 from portal.db import row_id, vi_collate
-from portal.documents import archive
+from portal.documents import archive, thumbnails
 from portal.documents.models import DOCUMENT_TYPES, REPORT_KINDS, Citation, Document
 from portal.documents.notes import note_dicts, notes_of
 from portal.documents.outbox import outbox_written, record_index_update
@@ -165,7 +165,7 @@ FIELD_LABELS = {"type": _l("Loại văn bản"), "report_kind": _l("Loại báo 
                 "title": _l("Trích yếu")}
 
 
-def _clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
+def clean_fields(data: dict, *, partial: bool) -> tuple[dict, dict]:
     """Validate user-given metadata; return (clean values, errors). Only keys present are checked."""
     clean: dict = {}
     errors: dict[str, str] = {}
@@ -247,7 +247,7 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
     root = archive.archive_root(cfg)
     max_bytes = int(cfg["PORTAL_UPLOAD_MAX_MB"]) * 1024 * 1024
     original_name = _safe_name(original_name)
-    clean, errors = _clean_fields(fields, partial=False)
+    clean, errors = clean_fields(fields, partial=False)
     if errors:
         raise ValidationFailed(_("Thông tin văn bản chưa hợp lệ; tệp chưa được lưu."), errors=errors)
     try:
@@ -308,6 +308,7 @@ def ingest(actor, stream: BinaryIO, original_name: str, fields: dict | None = No
     outbox_written.send(current_app._get_current_object())
     if document.ocr_status == "pending":
         queue_ocr(document.id)
+    thumbnails.queue_thumbnail(document.id)
     return IngestResult(document, detected, list(detected.get("warnings") or []))
 
 
@@ -489,22 +490,27 @@ class DocumentPage:
 SORTS = ("date", "title", "number", "uploaded")
 
 
+def filter_conditions(filters: DocumentFilters) -> list:
+    """The list's WHERE clauses (the register export and saved views' counts use the same ones)."""
+    found = [Document.deleted_at.is_not(None) if filters.trash else Document.deleted_at.is_(None)]
+    if filters.year:
+        found.append(Document.year == filters.year)
+    if filters.type:
+        found.append(Document.type == filters.type)
+    if filters.bloc:
+        found.append(Document.bloc_id == _bloc_id_of(filters.bloc))
+    if filters.unit:
+        found.append(Document.unit_id == _unit_id_of(filters.unit))
+    if filters.issuer:
+        found.append(Document.issuer == filters.issuer)
+    if filters.confirmed is not None:
+        found.append(Document.metadata_confirmed.is_(filters.confirmed))
+    return found
+
+
 def list_documents(filters: DocumentFilters) -> DocumentPage:
     """Return one page of documents matching the filters, in two queries whatever the page size."""
-    query = sa.select(Document)
-    query = query.where(Document.deleted_at.is_not(None) if filters.trash else Document.deleted_at.is_(None))
-    if filters.year:
-        query = query.where(Document.year == filters.year)
-    if filters.type:
-        query = query.where(Document.type == filters.type)
-    if filters.bloc:
-        query = query.where(Document.bloc_id == _bloc_id_of(filters.bloc))
-    if filters.unit:
-        query = query.where(Document.unit_id == _unit_id_of(filters.unit))
-    if filters.issuer:
-        query = query.where(Document.issuer == filters.issuer)
-    if filters.confirmed is not None:
-        query = query.where(Document.metadata_confirmed.is_(filters.confirmed))
+    query = sa.select(Document).where(*filter_conditions(filters))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     per_page = max(1, min(int(filters.per_page), 200))
     pages = max(1, math.ceil(total / per_page))
@@ -633,21 +639,35 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
         raise ValidationFailed(_("Chỉ có thể xác nhận thông tin văn bản (confirmed: true); chưa lưu thay đổi nào."),
                                errors={"confirmed": _("Chỉ nhận giá trị true.")})
     confirm = confirm is True or any(key in data for key in EDITABLE)
-    clean, errors = _clean_fields(data, partial=True)
+    clean, errors = clean_fields(data, partial=True)
     if errors:
         raise ValidationFailed(_("Thông tin văn bản chưa hợp lệ; chưa lưu thay đổi nào."), errors=errors)
     # The new place must be one the editor may file to, too (no moving a document out of reach):
     # check it before changing anything.
-    new_year = clean.get("year") or (clean["issue_date"].year if clean.get("issue_date") and "year" in clean else document.year)
-    new_unit = clean["unit"] if "unit" in clean else document.unit
+    place = new_place(document, clean)
+    check_filing(actor, *place)
+    apply_metadata(actor, document, clean, place, confirm=confirm)
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return document
+
+
+def new_place(document: Document, clean: dict) -> tuple:
+    """(bloc, unit, year) the document will have after this edit: a unit's document follows its unit's bloc that year."""
+    year = clean.get("year") or (clean["issue_date"].year if clean.get("issue_date") and "year" in clean else document.year)
+    unit = clean["unit"] if "unit" in clean else document.unit
     if "bloc" in clean:
-        new_bloc = clean["bloc"]
-    elif new_unit is not None and ("unit" in clean or new_year != document.year):
-        new_bloc = _unit_bloc(new_unit, new_year)  # a unit's document follows its unit's bloc that year
-        clean["bloc"] = new_bloc
+        bloc = clean["bloc"]
+    elif unit is not None and ("unit" in clean or year != document.year):
+        bloc = _unit_bloc(unit, year)
     else:
-        new_bloc = document.bloc
-    check_filing(actor, new_bloc, new_unit, new_year)
+        bloc = document.bloc
+    return bloc, unit, year
+
+
+def apply_metadata(actor, document: Document, clean: dict, place: tuple, *, confirm: bool, how: str = "") -> None:
+    """Write checked values and the new place, confirm, audit and queue the index update, without committing
+    (the single edit commits one document, the bulk edit a whole batch). `how` ends the audit summary."""
     before = _audit_view(document)
     if "number" in clean:
         document.number = clean["number"] or None
@@ -659,12 +679,7 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
         document.report_kind = clean["report_kind"]
     if document.type != "BC":
         document.report_kind = None
-    if "year" in clean:
-        document.year = new_year
-    if "bloc" in clean:
-        document.bloc = clean["bloc"]
-    if "unit" in clean:
-        document.unit = clean["unit"]
+    document.bloc, document.unit, document.year = place
     after = _audit_view(document)
     was_confirmed = document.metadata_confirmed
     newly_confirmed = confirm and not was_confirmed
@@ -674,13 +689,10 @@ def update_metadata(actor, document: Document, data: dict, *, version) -> Docume
         record_index_update(document.id, "index")
         audit.record(actor, "update", "document", document.id, before=before | {"confirmed": was_confirmed},
                      after=after | {"confirmed": document.metadata_confirmed},
-                     summary=f"Sửa{' và xác nhận' if newly_confirmed else ''} thông tin văn bản {document.label}")
+                     summary=f"Sửa{' và xác nhận' if newly_confirmed else ''} thông tin văn bản {document.label}{how}")
     elif newly_confirmed:
         audit.record(actor, "confirm", "document", document.id, before={"confirmed": False}, after={"confirmed": True},
-                     summary=f"Xác nhận thông tin văn bản {document.label}")
-    db.session.commit()
-    outbox_written.send(current_app._get_current_object())
-    return document
+                     summary=f"Xác nhận thông tin văn bản {document.label}{how}")
 
 
 def _confirm(actor, document: Document) -> None:
@@ -704,14 +716,19 @@ def delete(actor, document: Document) -> Document:
     """Move a document to the trash (restorable by the Board)."""
     if document.deleted:
         return document
+    move_to_trash(actor, document)
+    db.session.commit()
+    outbox_written.send(current_app._get_current_object())
+    return document
+
+
+def move_to_trash(actor, document: Document, *, how: str = "") -> None:
+    """Mark the document trashed, audit it and queue its removal from the index, without committing."""
     document.deleted_at = utcnow()
     document.deleted_by_id = getattr(actor, "id", None)
     record_index_update(document.id, "remove")
     audit.record(actor, "delete", "document", document.id, before=_audit_view(document),
-                 summary=f"Chuyển vào thùng rác văn bản {document.number or document.original_name}")
-    db.session.commit()
-    outbox_written.send(current_app._get_current_object())
-    return document
+                 summary=f"Chuyển vào thùng rác văn bản {document.label}{how}")
 
 
 def restore(actor, document: Document) -> Document:
@@ -740,6 +757,7 @@ def purge(actor, document: Document) -> None:
     audit.record(actor, "purge", "document", document_id, before=snapshot, summary=f"Xóa vĩnh viễn văn bản {document.label}")
     db.session.commit()
     archive.remove_original(root, sha)
+    thumbnails.forget(sha)
     outbox_written.send(current_app._get_current_object())
 
 

@@ -1,4 +1,4 @@
-"""Slow document work for the task queue: OCR of scans, and putting back the OCR left behind."""
+"""Slow document work for the task queue: OCR of scans and its requeue, first-page thumbnails and their backfill."""
 import threading
 
 from portal.tasks import app_context, config, huey
@@ -44,3 +44,48 @@ def requeue_ocr_at_start() -> None:
 
     with app_context():
         requeue(at_start=True)
+
+
+@huey.task()
+def make_thumbnail(document_id: int) -> str:
+    """Draw the first page of a document as a small PNG (poppler, under time and memory limits)."""
+    from portal.documents.thumbnails import make_for_document
+
+    with app_context():
+        return make_for_document(document_id)
+
+
+def _backfill_due(moment) -> bool:
+    """Every PORTAL_THUMBNAIL_BACKFILL_MINUTES minutes (60; 0 leaves only the backfill at the worker's start)."""
+    minutes = int(config("PORTAL_THUMBNAIL_BACKFILL_MINUTES", 60))
+    return minutes > 0 and (moment.hour * 60 + moment.minute) % minutes == 0
+
+
+@huey.periodic_task(_backfill_due)
+def backfill_thumbnails() -> int:
+    """Queue the thumbnails of documents that have none yet (archives older than thumbnails, a lost queue)."""
+    from portal.documents.thumbnails import backfill
+
+    with app_context():
+        return len(backfill())
+
+
+_thumbnails_started = threading.Lock()
+_backfilled_at_start = False
+
+
+@huey.on_startup()
+def backfill_thumbnails_at_start() -> None:
+    """When the worker starts, queue the thumbnails missing while no worker ran (once per process)."""
+    global _backfilled_at_start
+    with _thumbnails_started:  # Huey calls start-up hooks in every worker thread
+        if _backfilled_at_start:
+            return
+        _backfilled_at_start = True
+    from flask import current_app
+
+    from portal.documents.thumbnails import backfill
+
+    with app_context():
+        queued = backfill()
+        current_app.logger.info("thumbnails: %d missing one(s) queued at the worker's start", len(queued))

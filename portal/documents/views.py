@@ -57,6 +57,7 @@ def _filters_from_args(trash: bool = False) -> docs.DocumentFilters:
         bloc=args.get("bloc") or None, unit=args.get("unit") or None, issuer=args.get("issuer") or None,
         sort=args.get("sort") if args.get("sort") in docs.SORTS else "date", page=int_arg("page", 1, lenient=True), trash=trash,
         per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)),
+        confirmed={"false": False, "0": False, "true": True, "1": True}.get((args.get("confirmed") or "").strip().lower()),
     )
 
 

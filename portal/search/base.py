@@ -258,6 +258,17 @@ class GenerationalEngine(Engine):
         result.took_ms = round((time.perf_counter() - started) * 1000, 3)
         return result
 
+    def _doc_frequencies(self, handle: Any, terms: list[str]) -> dict[str, int] | None:
+        """Document frequencies from the engine's own statistics, or None to use the seam's fallback."""
+        return None
+
+    def doc_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        terms = list(dict.fromkeys(terms))
+        self._ensure_exists()
+        with self._lock:
+            found = self._doc_frequencies(self._current_handle(), terms)
+        return found if found is not None else super().doc_frequencies(terms)
+
     def ids(self) -> set[int]:
         self._ensure_exists()
         with self._lock:

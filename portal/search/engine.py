@@ -185,6 +185,14 @@ class Engine(abc.ABC):
     def doc_count(self) -> int:
         """Return how many documents the index holds."""
 
+    def doc_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many indexed documents hold each folded term (for "more like this" term weights).
+
+        This fallback asks one cheap search per term, so any engine gives it; engines with term
+        statistics override it (counts may then include documents deleted since the last merge).
+        """
+        return {t: self.search(SearchQuery(q=t, per_page=1)).total for t in dict.fromkeys(terms)}
+
     @abc.abstractmethod
     def rebuild(self, docs: Iterable[SearchDoc], progress: Progress | None = None) -> int:
         """Build a fresh index from `docs` (streamed) and swap it in atomically; return the count."""

@@ -27,6 +27,7 @@ from portal.documents.models import Document, IndexOutbox
 from portal.documents.services import outbox_written
 from portal.extensions import db
 from portal.search.engine import Engine, IndexBusy, IndexCorrupt, SearchDoc, SearchQuery, SearchResult, get_engine
+from portal.search.like import like_query_text, like_terms
 from portal.search.store import file_lock
 from portal.text.dates import utcnow
 
@@ -301,6 +302,52 @@ def search(query: SearchQuery) -> SearchResult:
         current_app.logger.error("search index unreadable; rebuilding it from the database")
         rebuild_index()
         return eng.search(query)
+
+
+# "More like this" shows at most this many documents: further down they are hardly alike.
+LIKE_LIMIT = 50
+
+
+def more_like(document: Document, query: SearchQuery) -> SearchResult:
+    """The live documents most like `document` (never itself), most alike first, at most LIKE_LIMIT.
+
+    `query` gives the filters (years, type, bloc, unit) and the page; its text and sort are not
+    used. The words are picked on the seam (`portal.search.like`), so every engine answers.
+    """
+    started = time.perf_counter()
+    loaded = _load([document.id])
+    source = search_doc(loaded[0]) if loaded else search_doc(document)
+    cited = [c.number for c in (loaded[0] if loaded else document).citations]
+    try:
+        terms = like_terms(engine(), source)
+    except IndexCorrupt:
+        current_app.logger.error("search index unreadable; rebuilding it from the database")
+        rebuild_index()
+        terms = like_terms(engine(), source)
+    text = like_query_text(terms, source.number, cited)
+    hits: list = []
+    if text:
+        probe = SearchQuery(q=text, year_from=query.year_from, year_to=query.year_to, type=query.type, bloc=query.bloc,
+                            unit=query.unit, per_page=min(100, LIKE_LIMIT + 1))
+        found = search(probe)
+        candidates = [h for h in found.hits if h.id != document.id]
+        # The index may lag a trash by a moment (outbox): the database says what is live.
+        live = set(db.session.scalars(sa.select(Document.id).where(
+            Document.id.in_([h.id for h in candidates]), Document.deleted_at.is_(None)))) if candidates else set()
+        hits = [h for h in candidates if h.id in live][:LIKE_LIMIT]
+    facets: dict[str, dict] = {"year": {}, "type": {}}
+    for hit in hits:
+        if hit.year is not None:
+            facets["year"][hit.year] = facets["year"].get(hit.year, 0) + 1
+        if hit.type:
+            facets["type"][hit.type] = facets["type"].get(hit.type, 0) + 1
+    facets = {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in facets.items()}
+    total = len(hits)
+    return SearchResult(
+        hits=hits[query.offset:query.offset + query.per_page], total=total, page=query.page,
+        pages=SearchResult.page_count(total, query.per_page), facets=facets,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
 
 
 def iter_search_docs(batch: int = BATCH) -> Iterator[SearchDoc]:

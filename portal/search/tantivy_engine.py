@@ -356,6 +356,17 @@ class TantivyEngine(GenerationalEngine):
     def _doc_count(self, handle: _Handle) -> int:
         return handle.index.searcher().num_docs
 
+    def _doc_frequencies(self, handle: _Handle, terms: list[str]) -> dict[str, int]:
+        searcher = handle.index.searcher()
+        out = {}
+        try:
+            for t in terms:
+                folded = _fold_term(t)
+                out[t] = searcher.doc_freq("content", folded) if folded else 0
+        except (ValueError, OSError) as exc:
+            raise IndexCorrupt(f"cannot read tantivy index ({exc})") from exc
+        return out
+
     def _search(self, handle: _Handle, query: SearchQuery) -> SearchResult:
         return _Search(handle, query).run()
 

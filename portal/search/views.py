@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from portal.auth import policy
+from portal.documents import services as docs
 from portal.documents.labels import TYPE_LABELS
-from portal.documents.models import DOCUMENT_TYPES
+from portal.documents.models import DOCUMENT_TYPES, Document
 from portal.errors import ValidationFailed
 from portal.extensions import htmx
 from portal.org import services as org
@@ -35,18 +36,48 @@ def query_from_args(args, *, per_page: int = 20) -> SearchQuery:
     )
 
 
+def like_from_args(user, args) -> Document | None:
+    """The document of `like=<id>` ("more like this"), or None; 422 for a bad id or with `q`, 404 unknown or trashed."""
+    raw = args.get("like")
+    if raw is None or not str(raw).strip():
+        return None
+    if (args.get("q") or "").strip():
+        message = _("Không tìm cùng lúc theo từ khóa (q) và theo văn bản tương tự (like); hãy dùng một trong hai.")
+        raise ValidationFailed(message, errors={"like": message})
+    document_id = int_arg("like", None, label=_("Mã văn bản (like)"), args=args)
+    return docs.get_document_for(user, document_id)
+
+
 @bp.route("")
 @login_required
 def index():
-    """Search the archive across years; results update as the user types (htmx), or on submit."""
+    """Search the archive across years; results update as the user types (htmx), or on submit.
+
+    With `like=<id>`: the documents most like that one (its page loads them lazily as a fragment).
+    """
     policy.require(current_user, "portal.read")
+    like = like_from_args(current_user, request.args)
     try:
-        query = query_from_args(request.args)
+        query = query_from_args(request.args, per_page=SIMILAR_SHOWN if _similar_fragment() else 20)
         error = None
     except ValidationFailed as exc:
         query, error = SearchQuery(), exc.message
-    result = search_service.search(query) if query.q.strip() or query.year_from or query.type or query.bloc else None
-    context = {"query": query, "result": result, "error": error, "types": TYPE_LABELS, "blocs": org.list_blocs()}
+    if like is not None:
+        result = search_service.more_like(like, query) if error is None else None
+    else:
+        result = search_service.search(query) if query.q.strip() or query.year_from or query.type or query.bloc else None
+    context = {"query": query, "result": result, "error": error, "types": TYPE_LABELS, "blocs": org.list_blocs(),
+               "like": like}
+    if _similar_fragment():
+        return render_block("search/index.html", "similar", **context)
     if htmx and htmx.target == "search-results":
         return render_block("search/index.html", "results", **context)
     return render_template("search/index.html", **context)
+
+
+# The document page's "Văn bản tương tự" box shows this many; the search page shows them all.
+SIMILAR_SHOWN = 5
+
+
+def _similar_fragment() -> bool:
+    return bool(htmx) and htmx.target == "similar-docs" and bool(request.args.get("like"))

@@ -491,6 +491,12 @@ class WhooshEngine(GenerationalEngine):
     def _doc_count(self, handle: _View) -> int:
         return len(handle.live)
 
+    def _doc_frequencies(self, handle: _View, terms: list[str]) -> dict[str, int]:
+        try:
+            return {t: handle.reader.doc_frequency("content", t) for t in terms}
+        except _CORRUPTION_ERRORS as exc:
+            raise IndexCorrupt(f"cannot read Whoosh index ({type(exc).__name__}: {exc})") from exc
+
     def _search(self, handle: _View, query: SearchQuery) -> SearchResult:
         for attempt in range(VANISHED_RETRIES):
             try:

@@ -27,6 +27,10 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 NO_NUMBER = "Không tìm thấy số, ký hiệu văn bản"
 NO_DATE = "Không tìm thấy ngày ban hành"
 LOST_LETTERS = "Lớp chữ có chỗ mất chữ (phụ âm đứng riêng); nên kiểm tra lại"
+INTERLEAVED = (
+    "Khối chữ ký nhiều cột bị đọc xen kẽ, không tách chắc được; chỉ giữ phần chắc chắn của chức danh, "
+    "nên kiểm tra lại"
+)
 
 
 def S(name, capacity=None, title=None, on_behalf_of=None):  # noqa: N802 - reads like a record
@@ -514,7 +518,80 @@ EXPECTED: dict[str, dict] = {
         title="Đề nghị công nhận danh hiệu Tập thể lao động xuất sắc năm học 2025 - 2026",
         citations=["1020/QĐ-UBND"],
     ),
-
+    # Signature columns that pypdf read interleaved, row by row, with no gap between them.
+    "63_gu_interleaved_columns_role_lines.txt": expect(
+        type="GU", number=None, issue_date=date(2024, 2, 14), place="Lam Sơn",
+        issuer="Khối thi đua số 5",
+        signers=[
+            S("Phan Hồng Đạt", None, "Giám đốc Điện lực Lam Sơn"),
+            S("Phạm Ngọc Long", None,
+              "Giám đốc Ngân hàng Nông nghiệp và Phát triển nông thôn Việt Nam - Chi nhánh tỉnh Lam Sơn"),
+        ],
+        title="Giao ước thi đua năm 2024",
+        citations=["31/KH-UBND"],
+        warnings=[NO_NUMBER],
+    ),
+    "64_gu_interleaved_three_columns_tm.txt": expect(
+        type="GU", number=None, issue_date=date(2025, 3, 5), place="Bắc Kạn",
+        issuer="Cụm thi đua số 2",
+        signers=[
+            S("Sầm Văn Tòng", "TM.", "Chủ tịch", "Ủy ban nhân dân huyện Pác Nặm"),
+            S("Hoàng Thị Mai", "KT.", "Phó Chủ tịch", "Ủy ban nhân dân huyện Ba Bể"),
+            S("Lương Đức Chính", "TM.", "Chủ tịch", "Ủy ban nhân dân huyện Chợ Đồn"),
+        ],
+        title="Giao ước thi đua năm 2025",
+        citations=["12/KH-UBND"],
+        warnings=[NO_NUMBER],
+    ),
+    "65_gu_interleaved_role_in_one_column.txt": expect(
+        type="GU", number=None, issue_date=date(2025, 2, 20), place="Quảng Trị",
+        issuer="Khối thi đua số 3",
+        signers=[
+            S("Nguyễn Thị Hằng", None, "Giám đốc Sở Y tế"),
+            S("Lê Quang Vinh", None, "Giám đốc Sở Lao động - Thương binh và Xã hội"),
+        ],
+        title="Giao ước thi đua năm 2025",
+        citations=["08/KH-UBND"],
+        warnings=[NO_NUMBER],
+    ),
+    "66_kh_phoi_hop_interleaved_uneven_columns.txt": expect(
+        type="KH", number="15/KH-SNV", issue_date=date(2025, 4, 3), place="Ninh Thuận",
+        issuer="Sở Nội vụ", parent_issuer="UBND tỉnh Ninh Thuận",
+        signers=[
+            S("Trần Minh Tâm", "KT.", "Phó Giám đốc", "Giám đốc"),
+            S("Pinăng Thị Lan", "TM.", "Phó Chủ tịch", "Ban Thường vụ Liên đoàn Lao động tỉnh"),
+        ],
+        title="Phối hợp phát động phong trào thi đua lao động giỏi năm 2025",
+        citations=["210/QĐ-UBND"],
+    ),
+    # two readings of the columns are equally good: only each title's sure part is kept
+    "67_gu_interleaved_ambiguous_warns.txt": expect(
+        type="GU", number=None, issue_date=date(2025, 2, 18), place="Hà Tuyên",
+        issuer="Khối thi đua số 4",
+        signers=[
+            S("Đoàn Văn Sáng", None, "Giám đốc Sở Y tế"),
+            S("Kiều Thị Hạnh", None, "Giám đốc Công ty TNHH MTV Xổ số"),
+        ],
+        title="Giao ước thi đua năm 2025",
+        citations=["27/KH-UBND"],
+        warnings=[NO_NUMBER, INTERLEAVED],
+    ),
+    # one column beside "Nơi nhận", interleaved: stays one signer
+    "68_qd_one_column_interleaved_with_recipients.txt": expect(
+        type="QĐ", number="412/QĐ-UBND", issue_date=date(2025, 6, 11), place="Đồng Tháp",
+        issuer="Ủy ban nhân dân tỉnh Đồng Tháp",
+        signers=[S("Đoàn Tấn Bửu", "KT.", "Phó Chủ tịch", "Ủy ban nhân dân")],
+        title="Tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+        citations=["98/2023/NĐ-CP"],
+    ),
+    "69_bb_thu_ky_chu_tri_interleaved.txt": expect(
+        type="BB", number=None, issue_date=date(2024, 11, 25), place="Phú Yên",
+        issuer="Khối thi đua số 3",
+        signers=[S("Lê Đức Loan", None, "Thư ký"), S("Huỳnh Văn Bé", None, "Chủ trì")],
+        title="Họp Khối thi đua số 3 bình xét, suy tôn đơn vị dẫn đầu năm 2024",
+        citations=["31/KH-UBND"],
+        warnings=[NO_NUMBER],
+    ),
 }
 
 # The samples, with the values in /work/shared/samples/README.md.
@@ -901,3 +978,25 @@ def test_type_comes_from_the_number_when_the_heading_is_a_subject():
     meta = read_metadata(text)
     assert meta.type == "NĐ"
     assert meta.title.startswith("Quy định xử phạt vi phạm hành chính")
+
+
+def test_interleaved_columns_are_read_row_by_row():
+    """Side-by-side columns of 2 and 4 lines come out of the text layer as rows: 0 1 0 1 1 1."""
+    from portal.documents.reader.interleave import agreed, interleave, splits
+
+    assert interleave([2, 4]) == [[0, 2], [1, 3, 4, 5]]
+    assert interleave([3, 1, 2]) == [[0, 3, 5], [1], [2, 4]]
+    kinds = ["title", "title", "paren", "cont", "cont", "paren"]
+    found = splits(kinds, 2, lambda i: 0, lambda a, b: False)
+    assert [s.columns for s in found] == [[[0, 2], [1, 3, 4, 5]]]
+    assert found[0].name_of == [0, 1]  # the column that ends first has the first name
+    # no role lines and nothing joining the lines: either column may own the third line
+    found = splits(["title", "title", "cont"], 2, lambda i: 0, lambda a, b: False)
+    assert len(found) == 2
+    assert agreed(found) == ([[0], [1]], None)
+
+
+def test_place_name_in_capitals_keeps_every_syllable():
+    meta = read_metadata(read_case("63_gu_interleaved_columns_role_lines.txt"))
+    assert meta.signer == "Phan Hồng Đạt"
+    assert meta.signer_title == "Giám đốc Điện lực Lam Sơn"

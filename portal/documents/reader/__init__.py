@@ -22,7 +22,8 @@ module                  reads
 ``subject``             the subject (trích yếu), or a công văn's "V/v" line
 ``doctype``             the type: heading, else the number's symbol; report kind
 ``issuer``              issuing body and its parent, put into the usual written case (``case``)
-``signers``             the signature block(s)
+``signers``             the signature block(s); side-by-side columns that the text layer read
+                        interleaved, row by row, are taken apart by ``interleave``
 ======================  ==========================================================================
 
 Rules worth knowing are documented where they are applied.

@@ -26,7 +26,7 @@ _VOCAB_SRC = {
     "titlehead": [
         "trưởng phòng", "trưởng ban", "giám đốc", "chủ tịch", "bí thư",
         "trưởng đoàn", "chủ nhiệm", "bộ trưởng", "thủ trưởng", "hiệu trưởng", "viện trưởng",
-        "cục trưởng", "chi cục trưởng", "trưởng tiểu ban",
+        "cục trưởng", "chi cục trưởng", "trưởng tiểu ban", "chỉ huy trưởng",
     ],
     "admin": [
         "tỉnh", "huyện", "thành phố", "thị xã", "quận", "xã", "phường", "thị trấn", "tp.", "tp",
@@ -125,8 +125,11 @@ def case_evidence(text: str, limit: int = 20000) -> Evidence:
     return ev
 
 
-def _evidence_case(ev: Evidence | None, prev: str | None, word: str) -> bool | None:
-    """True: the text writes this word capitalised here; False: in lower case; None: unknown."""
+def _evidence_case(ev: Evidence | None, prev: str | None, word: str, pair_only: bool = False) -> bool | None:
+    """True: the text writes this word capitalised here; False: in lower case; None: unknown.
+
+    ``pair_only``: only the evidence of this word after ``prev`` counts, not of the word alone.
+    """
     if not ev:
         return None
     key = vocab_key(word)
@@ -134,6 +137,8 @@ def _evidence_case(ev: Evidence | None, prev: str | None, word: str) -> bool | N
         pair = ev.get(vocab_key(prev.strip(",;:.()\"'")) + " " + key)
         if pair and pair[0] != pair[1]:
             return pair[0] > pair[1]
+    if pair_only:
+        return None
     one = ev.get(key)
     if one:
         if one[0] >= 2 and one[0] > one[1]:
@@ -141,6 +146,20 @@ def _evidence_case(ev: Evidence | None, prev: str | None, word: str) -> bool | N
         if one[1] > one[0]:
             return False
     return None
+
+
+def _starts_name(ev: Evidence | None, word: str, nxt: str | None) -> bool:
+    """The text writes the next word capitalised right after this one ("Lam Sơn") and never
+    writes this one in lower case: this word opens the same proper name."""
+    if not ev or not nxt:
+        return False
+    key = vocab_key(word)
+    nkey = vocab_key(_split_word(nxt)[1])
+    if not nkey or nkey in VOCAB:
+        return False
+    pair = ev.get(key + " " + nkey)
+    own = ev.get(key)
+    return bool(pair) and pair[0] > pair[1] and not (own and own[1])
 
 
 def title_word(w: str) -> str:
@@ -226,7 +245,11 @@ def proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> str
         if is_abbrev(core):
             piece = core  # an abbreviation keeps capitals and does not use up cap_next
         elif mode == "name":
-            if _evidence_case(ev, prev_word, core) is False:
+            # after "tỉnh", "huyện" …: the place's syllables, until the text shows a common word
+            # here; in a body's name (not a sentence) only the word after this very one counts
+            # ("UBND HUYỆN BẢN MƯỜNG" although "11 bản" is written in lower case)
+            if (_evidence_case(ev, prev_word, core, pair_only=not sentence) is False
+                    and not _starts_name(ev, core, words[i + 1] if i + 1 < n else None)):
                 mode = "default"
                 piece = core.lower()
             else:
@@ -241,6 +264,11 @@ def proper(text: str, sentence: bool = False, ev: Evidence | None = None) -> str
             cap_next = False
         elif _evidence_case(ev, prev_word, core):
             piece = title_word(core)
+        elif _starts_name(ev, core, words[i + 1] if i + 1 < n else None):
+            # "ĐIỆN LỰC LAM SƠN": the text writes "Lam Sơn" ("Lam Sơn, ngày …"), so "LAM" opens
+            # that name even where no sentence shows "Lam" itself
+            piece = title_word(core)
+            mode, cap_next = "name", False
         else:
             piece = core.lower()
         out.append(lead + piece + trail)

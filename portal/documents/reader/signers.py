@@ -1,4 +1,9 @@
-"""The signature block(s) at the end of a document."""
+"""The signature block(s) at the end of a document.
+
+Columns kept apart by a gap on each line are told apart by position; columns run together on one
+line are split by how their pieces read; columns that the text layer gave one line at a time,
+interleaved row by row, are taken apart first (``_interleaved_blocks``, see ``interleave``).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 
-from portal.documents.reader.case import Evidence, proper_if_caps, title_word, vocab_key
+from portal.documents.reader.case import _VOCAB_SRC, VOCAB, Evidence, proper_if_caps, title_word, vocab_key
 from portal.documents.reader.heading import heading_of
+from portal.documents.reader.interleave import agreed, splits
 from portal.documents.reader.model import Signer
 from portal.documents.reader.motto import motto_spans
 from portal.documents.reader.textutil import fold_line, split_cells, squash, upper_ratio
@@ -367,8 +373,142 @@ def _column_groups(frags: list[tuple]) -> list[list[tuple]]:
             groups[-1].append(fr)
     return groups
 
+# ------------------------------------------------------------------------------------------
+# Signature columns interleaved line by line (see ``interleave``)
+# ------------------------------------------------------------------------------------------
 
-def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = None) -> list[Signer]:
+# The words a signature title starts with (the title vocabulary above, with its accents, so that
+# "TRƯỞNG BAN" starts a title and "TRƯỜNG …" does not).
+_HEAD_STARTS = tuple(
+    tuple(vocab_key(w) for w in t.split())
+    for t in (
+        *_VOCAB_SRC["titlehead"], "phó", "tổng giám đốc", "trưởng", "chánh", "thư ký", "chủ tọa",
+        "chủ trì", "chỉ huy trưởng", "thủ tướng", "thứ trưởng", "tổng biên tập", "kế toán trưởng",
+        "ủy viên", "thành viên", "người lập", "tổ trưởng", "cụm trưởng", "khối trưởng", "thủ quỹ",
+    )
+)
+_DANGLING_WORDS = {"và", "của", "với", "-", "&"}
+_VOCAB_BIGRAMS = {" ".join(p) for k in VOCAB for p in zip(k.split(), k.split()[1:])}
+_VOCAB_FIRSTS = {k.split()[0] for k in VOCAB if " " in k} - set(VOCAB)
+INTERLEAVED_WARNING = (
+    "Khối chữ ký nhiều cột bị đọc xen kẽ, không tách chắc được; chỉ giữ phần chắc chắn của chức danh, "
+    "nên kiểm tra lại"
+)
+
+
+def _interleaved_kind(line: str) -> str:
+    """The kind of a line for ``interleave``: cap, title, cont, paren, name, blank or other."""
+    st = line.strip()
+    if not st:
+        return "blank"
+    if len(split_cells(line)) != 1:
+        return "other"  # the columns kept their gap: read as usual
+    if st.startswith("(") and st.endswith(")") and len(st) <= 60:
+        return "paren"
+    kind = _classify(st)
+    if kind == "cap":
+        return "cap"
+    if kind == "name":
+        return "name"
+    if upper_ratio(st) < 0.8 or len(st) > 70 or any(c in st for c in ":;"):
+        return "other"
+    keys = [vocab_key(w) for w in st.split()]
+    if any(tuple(keys[: len(h)]) == h for h in _HEAD_STARTS):
+        return "title"
+    return "cont"
+
+
+def _word_key(w: str) -> str:
+    return vocab_key(w.strip(",;:.()\"'")) if w not in ("-", "&") else w
+
+
+def _interleaved_blocks(
+    lines: list[str], start: int, end: int, ev: Evidence | None, warnings: list[str] | None
+) -> tuple[list[_Block], list[str]]:
+    """Signature columns pypdf read interleaved, line by line, with no gap between them: several
+    title heads one under the other, their continuations and role lines, and as many names after
+    them. Returns their blocks and ``lines`` with those lines blanked for the usual reading."""
+    kinds = {i: _interleaved_kind(lines[i]) for i in range(start, end)}
+    blocks: list[_Block] = []
+    out = lines
+    i = start
+    while i < end:
+        if kinds[i] not in ("cap", "title"):
+            i += 1
+            continue
+        body: list[int] = []
+        j = i
+        while j < end and kinds[j] in ("cap", "title", "cont", "paren", "blank"):
+            if kinds[j] != "blank":
+                body.append(j)
+            j += 1
+        names: list[int] = []
+        while j < end and kinds[j] in ("name", "blank"):
+            if kinds[j] == "name":
+                names.append(j)
+            j += 1
+        k = len(names)
+        found = []
+        if k >= 2 and len(body) >= k:
+            texts = [lines[x].strip() for x in body]
+            kind_list = [kinds[x] for x in body]
+            words = [t.split() for t in texts]
+
+            def dangling(a: int) -> int:
+                last = words[a][-1]
+                key = _word_key(last)
+                if key in _DANGLING_WORDS or last.endswith((",", "-")):
+                    return 2
+                return 1 if kind_list[a] != "paren" and key in _VOCAB_FIRSTS else 0
+
+            def joins(a: int, b: int) -> bool:
+                pair = _word_key(words[a][-1]) + " " + _word_key(words[b][0])
+                return pair in _VOCAB_BIGRAMS or bool(ev and pair in ev)
+
+            found = splits(kind_list, k, dangling, joins)
+        if not found:
+            i = j if k >= 2 else i + 1
+            continue
+        if len(found) == 1:
+            cols, name_of = found[0].columns, found[0].name_of
+        else:
+            cols, name_of = agreed(found)
+            if warnings is not None and INTERLEAVED_WARNING not in warnings:
+                warnings.append(INTERLEAVED_WARNING)
+        for c, idx in enumerate(cols):
+            b = _Block(body[0], c)
+            last_field = None
+            for x in idx:
+                text = texts[x]
+                kind = kind_list[x]
+                if kind == "paren":
+                    continue  # the role in the bloc ("Trưởng Khối"): no place for it on a Signer
+                if kind == "cap":
+                    last_field = _apply_cap(b, text, body[x])
+                elif kind == "title" and b.title is None:
+                    b.title, b.title_line, last_field = text, body[x], "title"
+                elif kind == "title":
+                    b.title_more.append((", ", text))
+                elif last_field == "tm":
+                    b.tm = f"{b.tm} {text}"
+                elif last_field == "principal":
+                    b.principal = f"{b.principal} {text}"
+                else:
+                    b.title_more.append((" ", text))
+            b.name = lines[names[name_of[c] if name_of else c]].strip()
+            blocks.append(b)
+        if out is lines:
+            out = list(lines)
+        for x in [*body, *names]:
+            out[x] = ""
+        i = j
+    return blocks, out
+
+
+def _read_signers(
+    lines: list[str], start: int, end: int, ev: Evidence | None = None, warnings: list[str] | None = None
+) -> list[Signer]:
+    extra_blocks, lines = _interleaved_blocks(lines, start, end, ev, warnings)
     cells: list[_SigCell] = []
     found_named = False
     run_k = 0  # columns of a signature row run together without spaces (several "TM." in a cell)
@@ -423,7 +563,7 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
                 found_named = True
             cells.append(c)
     if not cells:
-        return []
+        return [_signer_of(b, ev) for b in extra_blocks]
     # columns from the positions of the cells that kept their place on the line
     auto = [c for c in cells if c.column is None]
     fixed = sorted(c.pos + len(c.text) / 2 for c in auto if not c.floating)
@@ -465,35 +605,12 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
         cur = current.get(col)
         order = col[1] if col[1] is not None else 0
         if c.kind == "cap":
-            m = _CAP_RE.match(c.text.strip())
-            cap = _CAP_NORMAL.get(m.group("cap"), m.group("cap") + ".")
-            rest = m.group("rest").strip()
+            cap = _cap_of(c.text)
             if cur is None or cur.title or cur.name or (cap == "TM." and (cur.tm or cur.capacity)):
                 if cur is not None:
                     blocks.append(cur)
                 cur = _Block(c.line, order)
-            if cap == "TM.":
-                body, title = _title_tail(rest)
-                cur.tm = body
-                cur.capacity = "TM."
-                if title:
-                    cur.title = title
-                    cur.title_line = c.line
-            elif cap == "Q.":
-                cur.capacity = "Q."
-                cur.title = rest
-                cur.title_line = c.line
-            else:
-                # nested markers ("TL. CHỦ TỊCH / KT. CHÁNH VĂN PHÒNG"): the innermost
-                # capacity, the outermost principal
-                cur.capacity = cap
-                mm = _PHO_SPLIT_RE.match(rest)
-                principal = mm.group("a") if mm else rest
-                if cur.principal is None:
-                    cur.principal = principal
-                if mm:
-                    cur.title = mm.group("b")
-                    cur.title_line = c.line
+            _apply_cap(cur, c.text, c.line)
         elif c.kind == "title":
             if cur is None or cur.name:
                 if cur is not None:
@@ -518,30 +635,66 @@ def _read_signers(lines: list[str], start: int, end: int, ev: Evidence | None = 
                 cur = None
         current[col] = cur
     blocks.extend(b for b in current.values() if b is not None)
+    blocks.extend(extra_blocks)
     blocks.sort(key=lambda b: (b.line, b.column))
     named = [b for b in blocks if b.name]
     chosen = named if named else [b for b in blocks if b.title or b.capacity]
-    signers = []
-    for b in chosen:
-        title = None
-        if b.title:
-            # "PHÓ CHỦ TỊCH / THƯỜNG TRỰC" is one title; "TRƯỞNG KHỐI / GIÁM ĐỐC SỞ …" two offices
-            segments = [b.title]
-            for joiner, more in b.title_more:
-                if joiner == ", ":
-                    segments.append(more)
-                else:
-                    segments[-1] = segments[-1] + " " + more
-            title = ", ".join(proper_if_caps(seg, ev=ev) for seg in segments)
-        principal = proper_if_caps(b.principal, ev=ev) if b.principal else None
-        if title is None and b.capacity == "KT." and principal:
-            title = "Phó " + principal
-        on_behalf = proper_if_caps(b.tm, ev=ev) if b.tm else principal
-        name = squash(_strip_name_prefix(b.name)) if b.name else None
-        if name and name.isupper():
-            name = " ".join(title_word(w) for w in name.split())
-        signers.append(Signer(name=name, capacity=b.capacity, title=title, on_behalf_of=on_behalf))
-    return signers
+    return [_signer_of(b, ev) for b in chosen]
+
+
+def _apply_cap(cur: _Block, text: str, line: int) -> str:
+    """Record a capacity line ("TM. …", "KT. CHỦ TỊCH", "Q. GIÁM ĐỐC") on ``cur``; returns the
+    field a continuation of the line extends: "tm", "principal" or "title"."""
+    m = _CAP_RE.match(text.strip())
+    cap = _CAP_NORMAL.get(m.group("cap"), m.group("cap") + ".")
+    rest = m.group("rest").strip()
+    if cap == "TM.":
+        body, title = _title_tail(rest)
+        cur.tm = body
+        cur.capacity = "TM."
+        if title:
+            cur.title = title
+            cur.title_line = line
+            return "title"
+        return "tm"
+    if cap == "Q.":
+        cur.capacity = "Q."
+        cur.title = rest
+        cur.title_line = line
+        return "title"
+    # nested markers ("TL. CHỦ TỊCH / KT. CHÁNH VĂN PHÒNG"): the innermost capacity, the
+    # outermost principal
+    cur.capacity = cap
+    mm = _PHO_SPLIT_RE.match(rest)
+    principal = mm.group("a") if mm else rest
+    if cur.principal is None:
+        cur.principal = principal
+    if mm:
+        cur.title = mm.group("b")
+        cur.title_line = line
+        return "title"
+    return "principal"
+
+
+def _signer_of(b: _Block, ev: Evidence | None) -> Signer:
+    title = None
+    if b.title:
+        # "PHÓ CHỦ TỊCH / THƯỜNG TRỰC" is one title; "TRƯỞNG KHỐI / GIÁM ĐỐC SỞ …" two offices
+        segments = [b.title]
+        for joiner, more in b.title_more:
+            if joiner == ", ":
+                segments.append(more)
+            else:
+                segments[-1] = segments[-1] + " " + more
+        title = ", ".join(proper_if_caps(seg, ev=ev) for seg in segments)
+    principal = proper_if_caps(b.principal, ev=ev) if b.principal else None
+    if title is None and b.capacity == "KT." and principal:
+        title = "Phó " + principal
+    on_behalf = proper_if_caps(b.tm, ev=ev) if b.tm else principal
+    name = squash(_strip_name_prefix(b.name)) if b.name else None
+    if name and name.isupper():
+        name = " ".join(title_word(w) for w in name.split())
+    return Signer(name=name, capacity=b.capacity, title=title, on_behalf_of=on_behalf)
 
 
 def read_signature_zone(doc: Doc) -> None:
@@ -580,6 +733,6 @@ def read_signature_zone(doc: Doc) -> None:
         starts.append(cap_idx - 3)
     zone_start = max(body_start, min(starts)) if starts else max(body_start, n_lines - 30)
     zone_end = min(n_lines, zone_start + 90)
-    doc.meta.signers = _read_signers(lines, zone_start, zone_end, doc.ev)
+    doc.meta.signers = _read_signers(lines, zone_start, zone_end, doc.ev, doc.warnings)
     if not any(s.name for s in doc.meta.signers):
         doc.warn("Không tìm thấy người ký")
