@@ -34,7 +34,7 @@ def cell_text(cell) -> str:
     if cell.per_unit:
         parts.append(_("%(done)s/%(total)s đơn vị", done=cell.units_done, total=cell.units_total))
     if cell.evidence and not cell.per_unit:
-        parts.append(cell.evidence.number or _("văn bản #%(id)s", id=cell.evidence.document_id))
+        parts.append(cell.evidence.number or cell.evidence.title or _("văn bản không số"))
     elif cell.check is not None:
         parts.append(_("đánh dấu tay"))
     return "\n".join(parts)
