@@ -350,18 +350,49 @@ def more_like(document: Document, query: SearchQuery) -> SearchResult:
     )
 
 
-def iter_search_docs(batch: int = BATCH) -> Iterator[SearchDoc]:
-    """Every live document as a SearchDoc, streamed in batches (bounded memory)."""
+REBUILD_BATCH = 1000
+
+
+def iter_search_docs(batch: int = REBUILD_BATCH) -> Iterator[SearchDoc]:
+    """Every live document as a SearchDoc, in id order, streamed in pages (bounded memory).
+
+    A rebuild reads the whole archive: one query per page reads only the columns the index needs
+    (no ORM objects, no identity map), and one more query per page reads that page's notes. The
+    result is what `search_doc` makes of the same rows.
+    """
+    from portal.documents.models import DocumentNote
+    from portal.org.models import Bloc, Unit
+
+    columns = sa.select(
+        Document.id, Document.title, Document.original_name, Document.number, Document.issuer, Document.text,
+        Document.year, Document.type, Document.report_kind, Bloc.code, Unit.code, Document.issue_date,
+        Document.uploaded_at,
+    ).outerjoin(Bloc, Bloc.id == Document.bloc_id).outerjoin(Unit, Unit.id == Document.unit_id)
     last_id = 0
     while True:
-        ids = list(db.session.scalars(
-            sa.select(Document.id).where(Document.deleted_at.is_(None), Document.id > last_id).order_by(Document.id).limit(batch)))
-        if not ids:
+        rows = db.session.execute(
+            columns.where(Document.deleted_at.is_(None), Document.id > last_id).order_by(Document.id).limit(batch)
+        ).all()
+        if not rows:
             return
-        for document in sorted(_load(ids), key=lambda d: d.id):
-            yield search_doc(document)
-        last_id = ids[-1]
-        db.session.expunge_all()  # keep memory flat over a large archive
+        notes: dict[int, list[str]] = {}
+        for doc_id, text in db.session.execute(
+            sa.select(DocumentNote.document_id, DocumentNote.text)
+            .where(DocumentNote.document_id.between(rows[0][0], rows[-1][0]))
+            .order_by(DocumentNote.document_id, DocumentNote.created_at, DocumentNote.id)
+        ):
+            notes.setdefault(doc_id, []).append(text)
+        for (doc_id, title, original_name, number, issuer, text, year, type_, report_kind, bloc, unit, issue_date,
+             uploaded_at) in rows:
+            extra = notes.get(doc_id)
+            if extra:
+                text = "\n\n".join(part for part in (text, *extra) if part)
+            yield SearchDoc(
+                id=doc_id, title=title or original_name, number=number or "", issuer=issuer or "", text=text or "",
+                year=year, type=type_, report_kind=report_kind, bloc=bloc, unit=unit, issue_date=issue_date,
+                uploaded_at=uploaded_at,
+            )
+        last_id = rows[-1][0]
 
 
 def live_count() -> int:
