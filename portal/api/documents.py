@@ -23,9 +23,13 @@ def list_documents():
     policy.require(current_user, "portal.read")
     filters = filters_from_args(page=int_arg("page", 1, label=_("Số trang")),
                                 per_page=int(current_app.config.get("PORTAL_PAGE_SIZE", 50)))
-    result = docs.list_documents(filters)
-    return jsonify({"items": docs.to_dicts(result.items), "total": result.total,
-                    "page": result.page, "pages": result.pages})
+    # Counted up to docs.COUNT_CAP: beyond, `total` is the cap, `"total_exact": false` is added and `pages`
+    # stays one more than `page` while more documents follow ("while page < pages" still reads every page).
+    result = docs.list_documents(filters, count_cap=docs.COUNT_CAP)
+    body = {"items": docs.to_dicts(result.items), "total": result.total, "page": result.page, "pages": result.pages}
+    if not result.total_exact:
+        body["total_exact"] = False
+    return jsonify(body)
 
 
 def filters_from_args(**paging) -> docs.DocumentFilters:

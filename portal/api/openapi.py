@@ -47,6 +47,13 @@ def _list_of(item: dict) -> dict:
         "pages": {"type": "integer", "minimum": 1}}}
 
 
+def _document_list() -> dict:
+    """The archive list: beyond 10,000 matches `total` stops there and `total_exact` is false."""
+    listing = _list_of(DOCUMENT)
+    listing["properties"]["total_exact"] = {"type": "boolean", "description": "chỉ có (và là false) khi hơn 10.000 văn bản khớp"}
+    return listing
+
+
 def _error(description: str = "Lỗi") -> dict:
     return {"description": description, "content": {JSON: {"schema": ERROR}}}
 
@@ -374,7 +381,7 @@ def _core_paths() -> dict:
                                    _query("sort", {"type": "string", "enum": list(SORTS)}),
                                    _query("confirmed", {"type": "string", "enum": ["true", "false"]},
                                           "false: chỉ các văn bản chưa ai xác nhận thông tin (hộp chờ xác nhận)"), PAGE],
-                    "responses": _responses(_list_of(DOCUMENT), "200", 404, 422)},
+                    "responses": _responses(_document_list(), "200", 404, 422)},
             "post": {"summary": "Tải lên một văn bản PDF (multipart `file`, kèm thông tin nếu có)",
                      "requestBody": _body({
                          "type": "object", "required": ["file"], "properties": {

@@ -23,8 +23,17 @@ from portal import audit
 from portal.auth import policy
 from portal.documents.models import Document
 from portal.documents.reader import read_metadata
-from portal.documents.services import (metadata_dict, number_key, original_file, outbox_written, queue_ocr,
-                                       record_index_update, set_citations, strip_nul, type_code)
+from portal.documents.services import (
+    metadata_dict,
+    number_key,
+    original_file,
+    outbox_written,
+    queue_ocr,
+    record_index_update,
+    set_citations,
+    strip_nul,
+    type_code,
+)
 from portal.documents.textlayer import assess_text_layer
 from portal.errors import Conflict, NotFound
 from portal.extensions import db

@@ -237,8 +237,7 @@ def _check_content_budget(reader: Any, page_count: int, budget_bytes: int) -> No
 
 def _inspect(path: str, max_pages: int, text_cap_bytes: int, trust_dir: str | None,
              content_budget_mb: int | None = None) -> dict[str, Any]:
-    from pypdf import PdfReader
-    from pypdf import PasswordType
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError
 
     logs = _LogCollector()

@@ -485,14 +485,20 @@ class DocumentPage:
     total: int
     page: int
     pages: int
+    # False when more than `total` (the count cap) documents match: the list says "hơn 10.000 văn bản" and
+    # `pages` is a lower bound that stays above `page` while further pages exist (see list_documents).
+    total_exact: bool = True
 
 
 SORTS = ("date", "title", "number", "uploaded")
+# The list counts exactly up to this many matches (a count stops there: an exact count of a 100,000-document
+# archive is a scan of it on every request); beyond, it says "more than 10,000" (issue 14).
+COUNT_CAP = 10_000
 
 
 def filter_conditions(filters: DocumentFilters) -> list:
     """The list's WHERE clauses (the register export and saved views' counts use the same ones)."""
-    found = [Document.deleted_at.is_not(None) if filters.trash else Document.deleted_at.is_(None)]
+    found = [Document.deleted_at.is_not(None) if filters.trash else _live()]
     if filters.year:
         found.append(Document.year == filters.year)
     if filters.type:
@@ -508,27 +514,94 @@ def filter_conditions(filters: DocumentFilters) -> list:
     return found
 
 
-def list_documents(filters: DocumentFilters) -> DocumentPage:
-    """Return one page of documents matching the filters, in two queries whatever the page size."""
-    query = sa.select(Document).where(*filter_conditions(filters))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    per_page = max(1, min(int(filters.per_page), 200))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, int(filters.page)), pages)
+def _live():
+    """`deleted_at IS NULL`, the condition of the partial indexes of migration 0011.
+
+    On SQLite as likely(…): SQLite estimates `deleted_at IS NULL` as a selective lookup of the single-column
+    deleted_at index (its statistics count NULLs as distinct values) and would then sort every live document;
+    marked likely it still selects the partial indexes, which the list's order and filters walk.
+    """
+    live = Document.deleted_at.is_(None)
+    return sa.func.likely(live) if db.engine.dialect.name == "sqlite" else live
+
+
+def _list_order(filters: DocumentFilters) -> list:
+    """The list's ORDER BY, written so that the partial indexes of migration 0011 deliver it without a sort.
+
+    The same order as ever: date = issue date newest first, undated last, then newest filed; title =
+    Vietnamese order; number = number key, documents without a number last; uploaded = newest first.
+    """
     if filters.sort == "title":
-        order = [vi_collate(Document.title), Document.id]
-    elif filters.sort == "number":
-        order = [Document.number_key.is_(None), Document.number_key, Document.id]
-    elif filters.sort == "uploaded" or filters.trash:
-        order = [(Document.deleted_at if filters.trash else Document.uploaded_at).desc(), Document.id.desc()]
-    else:
-        order = [Document.issue_date.is_(None), Document.issue_date.desc(), Document.id.desc()]
-    items = db.session.scalars(
-        query.options(joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by),
-                      joinedload(Document.deleted_by))
-        .order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return DocumentPage(list(items), total, page, pages)
+        return [vi_collate(Document.title), Document.id]
+    if filters.sort == "number":
+        # NULLS LAST: PostgreSQL's own order of an ascending index; SQLite walks its index twice (keys, then NULLs).
+        return [Document.number_key.asc().nulls_last(), Document.id]
+    if filters.sort == "uploaded" or filters.trash:
+        return [(Document.deleted_at if filters.trash else Document.uploaded_at).desc(), Document.id.desc()]
+    # SQLite sorts NULL lowest, so a descending walk of (issue_date, id) already ends with the undated ones.
+    return [Document.issue_date.desc().nulls_last(), Document.id.desc()]
+
+
+def _page_statement(conditions: list, filters: DocumentFilters, limit: int, offset: int):
+    """SELECT of one page of documents (bloc, unit, uploader and trasher joined), in the list's order."""
+    loads = (joinedload(Document.bloc), joinedload(Document.unit), joinedload(Document.uploaded_by),
+             joinedload(Document.deleted_by))
+    if not filters.trash and filters.sort not in ("title", "number", "uploaded") and db.engine.dialect.name == "postgresql":
+        # PostgreSQL cannot walk the plain (issue_date, id) index in "DESC NULLS LAST" order (its index would
+        # need NULLS FIRST, which SQLite cannot declare, and the models declare one index for both): take
+        # the first offset+limit dated documents and the first offset+limit undated ones, each straight
+        # from the index, and order those few rows.
+        reach = offset + limit
+        dated = (sa.select(Document.id.label("id"), Document.issue_date.label("day"), sa.literal(0).label("arm"))
+                 .where(*conditions, Document.issue_date.is_not(None))
+                 .order_by(Document.issue_date.desc(), Document.id.desc()).limit(reach))
+        undated = (sa.select(Document.id.label("id"), Document.issue_date.label("day"), sa.literal(1).label("arm"))
+                   .where(*conditions, Document.issue_date.is_(None)).order_by(Document.id.desc()).limit(reach))
+        first = sa.union_all(dated.subquery().select(), undated.subquery().select()).subquery("first_rows")
+        return (sa.select(Document).join(first, first.c.id == Document.id).options(*loads)
+                .order_by(first.c.arm, first.c.day.desc(), first.c.id.desc()).limit(limit).offset(offset))
+    return (sa.select(Document).where(*conditions).options(*loads)
+            .order_by(*_list_order(filters)).limit(limit).offset(offset))
+
+
+def _count(conditions: list, cap: int | None = None) -> int:
+    """How many documents match, counting no further than cap + 1 when a cap is given."""
+    matching = sa.select(Document.id).where(*conditions)
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+
+
+def list_documents(filters: DocumentFilters, *, count_cap: int | None = None) -> DocumentPage:
+    """Return one page of documents matching the filters, in two queries whatever the page size and archive size.
+
+    With `count_cap` (the list page and the API pass COUNT_CAP) the count stops at the cap: beyond it the
+    page has `total` = the cap, `total_exact` False, and `pages` = the pages the cap fills or, from there
+    on, one more than this page while more documents follow (a client reading "while page < pages" still
+    reads everything). A page asked beyond the end gives the last page, as with an exact count. Without
+    a cap (the register export, the trash) the count is exact, as before.
+    """
+    conditions = filter_conditions(filters)
+    per_page = max(1, min(int(filters.per_page), 200))
+    asked = max(1, int(filters.page))
+    counted = _count(conditions, count_cap)
+    if count_cap is None or counted <= count_cap:
+        pages = max(1, math.ceil(counted / per_page))
+        page = min(asked, pages)
+        items = _fetch(conditions, filters, per_page, (page - 1) * per_page)
+        return DocumentPage(items, counted, page, pages)
+    rows = _fetch(conditions, filters, per_page + 1, (asked - 1) * per_page)
+    if not rows and asked > 1:  # beyond the end of a long list: count it all once and give its last page
+        total = _count(conditions)
+        pages = max(1, math.ceil(total / per_page))
+        return DocumentPage(_fetch(conditions, filters, per_page, (pages - 1) * per_page), total, pages, pages)
+    more = len(rows) > per_page
+    pages = max(math.ceil(count_cap / per_page), asked + 1 if more else asked)
+    return DocumentPage(rows[:per_page], count_cap, asked, pages, total_exact=False)
+
+
+def _fetch(conditions: list, filters: DocumentFilters, limit: int, offset: int) -> list[Document]:
+    return list(db.session.scalars(_page_statement(conditions, filters, limit, offset)).unique().all())
 
 
 # --- the inbox: what nobody has confirmed yet, that this user may edit ------------------------
@@ -585,12 +658,32 @@ def _unit_id_of(code: str):
     return sa.select(Unit.id).where(Unit.code == code.upper()).scalar_subquery()
 
 
+# Each value present, found by seeking the index for the next smaller one (a "loose index scan"): as many
+# index seeks as there are distinct values, whatever the size of the archive, on SQLite and PostgreSQL
+# alike, and always current (no cache to invalidate across server processes). The partial indexes of
+# migration 0011 on (year, …), (type, …) and (issuer, …) serve them.
+_DISTINCT_LIVE = """
+WITH RECURSIVE found(value) AS (
+    SELECT max({column}) FROM document WHERE {live}
+    UNION ALL
+    SELECT (SELECT max({column}) FROM document WHERE {live} AND {column} < found.value)
+    FROM found WHERE found.value IS NOT NULL
+)
+SELECT value FROM found WHERE value IS NOT NULL
+"""
+
+
+def _distinct_live(column: str) -> list:
+    """The distinct non-null values of a document column among live documents, largest first."""
+    live = "likely(deleted_at IS NULL)" if db.engine.dialect.name == "sqlite" else "deleted_at IS NULL"  # see _live
+    return list(db.session.scalars(sa.text(_DISTINCT_LIVE.format(column=column, live=live))))
+
+
 def facet_values() -> dict:
-    """Years, types and issuers present in the archive, for the filter menus."""
-    live = Document.deleted_at.is_(None)
-    years = list(db.session.scalars(sa.select(Document.year).where(live, Document.year.is_not(None)).distinct().order_by(Document.year.desc())))
-    types = list(db.session.scalars(sa.select(Document.type).where(live).distinct()))
-    issuers = list(db.session.scalars(sa.select(Document.issuer).where(live, Document.issuer != "").distinct()))
+    """Years, types and issuers present in the archive, for the filter menus (three index walks)."""
+    years = _distinct_live("year")
+    types = set(_distinct_live("type"))
+    issuers = [i for i in _distinct_live("issuer") if i != ""]
     return {"years": years, "types": [t for t in DOCUMENT_TYPES if t in types], "issuers": vi_sorted(issuers)}
 
 

@@ -66,7 +66,7 @@ def index():
     """Browse the archive by year, type, bloc, unit and issuer, in pages."""
     policy.require(current_user, "portal.read")
     filters = _filters_from_args()
-    result = docs.list_documents(filters)
+    result = docs.list_documents(filters, count_cap=docs.COUNT_CAP)
     context = {"result": result, "filters": filters, "facets": docs.facet_values(), "blocs": org.list_blocs(),
                "units": org.list_units(), "types": TYPE_LABELS, "inbox_count": docs.inbox_count(current_user)}
     if htmx and htmx.target == "document-results":
