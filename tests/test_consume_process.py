@@ -6,6 +6,7 @@ proves the file is neither lost nor stored twice once a worker starts again.
 """
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -59,7 +60,9 @@ def wait_for(condition, portal: PortalProcess, timeout: float = WAIT_S, what: st
 
 
 def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    """The files below `folder`; the worker moves files and removes its claim folders meanwhile, and os.walk
+    (unlike Path.rglob) skips a folder that vanishes under it."""
+    return sorted(str((Path(top) / name).relative_to(folder)) for top, _dirs, names in os.walk(folder) for name in names)
 
 
 def test_the_worker_imports_dropped_pdfs_and_sets_the_rest_aside(tmp_path):
