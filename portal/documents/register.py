@@ -2,9 +2,8 @@
 
 Always in Vietnamese (an official output), whatever the interface language. Every cell is written
 through `portal.text.spreadsheet.put`, so a title or number typed as `=…` stays text. The rows are
-those of the documents list with the same filters and order, all pages at once; the query count does
-not grow with the rows (two statements per `list_documents` page of its largest size, bloc and unit
-loaded with the rows, type names from a constant).
+those of the documents list with the same filters and order, all pages at once, read in one statement
+(`services.all_documents`: bloc and unit loaded with the rows, type names from a constant).
 """
 from __future__ import annotations
 
@@ -26,8 +25,6 @@ from portal.org.models import Bloc, Unit
 from portal.text import format_date, now_local
 from portal.text.spreadsheet import put
 
-# list_documents' largest page: the register reads the list in pages of this size.
-READ_PAGE = 200
 HEADER_ROW = 5
 LINE_HEIGHT = 15  # points per line of 11-point text
 THIN = Side(style="thin", color="9AA5B1")
@@ -51,24 +48,6 @@ def _columns() -> list[tuple[str, float]]:
     return [(_("STT"), 6), (_("Số, ký hiệu"), 18), (_("Ngày ban hành"), 12), (_("Loại văn bản"), 16),
             (_("Cơ quan ban hành"), 30), (_("Người ký"), 22), (_("Trích yếu"), 58), (_("Khối thi đua"), 20),
             (_("Đơn vị"), 24)]
-
-
-def register_documents(filters: docs.DocumentFilters) -> list[Document]:
-    """Every document of the filtered list (not one page), in the list's order."""
-    out: list[Document] = []
-    seen: set[int] = set()
-    page = 1
-    while True:
-        result = docs.list_documents(docs.DocumentFilters(
-            year=filters.year, type=filters.type, bloc=filters.bloc, unit=filters.unit, issuer=filters.issuer,
-            sort=filters.sort, confirmed=filters.confirmed, page=page, per_page=READ_PAGE))
-        for document in result.items:
-            if document.id not in seen:  # a document filed meanwhile may shift a row onto the next page
-                seen.add(document.id)
-                out.append(document)
-        if result.page >= result.pages:
-            return out
-        page += 1
 
 
 def type_name(document: Document) -> str:
@@ -111,7 +90,7 @@ def filters_text(filters: docs.DocumentFilters) -> str:
 def register_workbook(filters: docs.DocumentFilters) -> bytes:
     """Build the register of the filtered list and return the XLSX bytes (always in Vietnamese)."""
     with force_locale("vi"):
-        documents = register_documents(filters)
+        documents = docs.all_documents(filters)
         return _build(documents, filters)
 
 

@@ -227,26 +227,37 @@ def inbox_confirm(document_id):
     document = docs.get_document_for(current_user, document_id, "document.write")
     form = MetadataForm()
     _org_choices(form, document=document)
-    conflict = None
-    if form.validate_on_submit():
-        data = {key: getattr(form, key).data for key in docs.EDITABLE}
-        try:
-            docs.confirm(current_user, document, data, version=form.version.data)
-        except ValidationFailed as exc:
-            for key, message in exc.errors.items():
-                if hasattr(form, key):
-                    getattr(form, key).errors = [message]
-            if not exc.errors:
-                flash(exc.message, "error")
-        except Conflict as exc:
-            conflict = exc
-            form.version.data = document.version
-        else:
-            flash(_("Đã xác nhận văn bản “%(label)s”.", label=document.label), "success")
-            following = request.form.get("next", type=int)
-            return redirect(url_for("documents.inbox", document=following) if following else url_for("documents.inbox"))
+    saved, conflict = _save_metadata(form, document, docs.confirm)
+    if saved:
+        flash(_("Đã xác nhận văn bản “%(label)s”.", label=document.label), "success")
+        following = request.form.get("next", type=int)
+        return redirect(url_for("documents.inbox", document=following) if following else url_for("documents.inbox"))
     queue = docs.inbox(current_user)
     return _render_inbox(queue, document, form, conflict=conflict), 409 if conflict else 422
+
+
+def _save_metadata(form, document, save) -> tuple[bool, Conflict | None]:
+    """Validate the metadata form and save it through `save` (update_metadata or confirm): (saved, conflict).
+
+    Refused fields get their message on the form (a refusal naming no field is flashed); a stale version
+    comes back as the conflict, the form then carrying the current version.
+    """
+    if not form.validate_on_submit():
+        return False, None
+    data = {key: getattr(form, key).data for key in docs.EDITABLE}
+    try:
+        save(current_user, document, data, version=form.version.data)
+    except ValidationFailed as exc:
+        for key, message in exc.errors.items():
+            if hasattr(form, key):
+                getattr(form, key).errors = [message]
+        if not exc.errors:
+            flash(exc.message, "error")
+        return False, None
+    except Conflict as exc:
+        form.version.data = document.version
+        return False, exc
+    return True, None
 
 
 def _render_inbox(queue, current, form, *, conflict=None):
@@ -362,21 +373,10 @@ def edit(document_id):
     _org_choices(form, document=document)
     if request.method == "GET":
         _fill_metadata_form(form, document)
-    conflict = None
-    if form.validate_on_submit():
-        data = {key: getattr(form, key).data for key in docs.EDITABLE}
-        try:
-            docs.update_metadata(current_user, document, data, version=form.version.data)
-        except ValidationFailed as exc:
-            for key, message in exc.errors.items():
-                if hasattr(form, key):
-                    getattr(form, key).errors = [message]
-        except Conflict as exc:
-            conflict = exc
-            form.version.data = document.version
-        else:
-            flash(_("Đã lưu thông tin văn bản."), "success")
-            return redirect(url_for("documents.show", document_id=document.id))
+    saved, conflict = _save_metadata(form, document, docs.update_metadata)
+    if saved:
+        flash(_("Đã lưu thông tin văn bản."), "success")
+        return redirect(url_for("documents.show", document_id=document.id))
     status = 200 if request.method == "GET" else (409 if conflict else 422)
     return render_template("documents/edit.html", form=form, document=document, conflict=conflict), status
 
