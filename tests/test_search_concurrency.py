@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -90,6 +91,8 @@ def test_whoosh_view_outlived_by_a_merge_in_another_process(tmp_path):
     for round_ in range(1, 4):
         engine.add_or_update([_doc(i, round_) for i in range(1, 6)])
     engine.open()
+    # A search that reads no stored field or column leaves a spare view in the pool, opened before the merge.
+    assert engine.search(SearchQuery(q="khôngcótừnày")).total == 0
     # The view was found up to date just before the other process committed (the race's unlucky order).
     engine._refreshed = lambda handle: handle
     generation = index_dir / engine.store.current()
@@ -105,3 +108,76 @@ def test_whoosh_view_outlived_by_a_merge_in_another_process(tmp_path):
         assert dated.total and dated.hits
     finally:
         engine.close()
+
+
+def test_whoosh_searches_in_threads_do_not_queue_behind_each_other(tmp_path, monkeypatch):
+    """A slow search in one thread (held here until the other finishes) must not hold up another thread's search."""
+    import portal.search.whoosh_engine as whoosh_engine
+
+    engine = get_engine("whoosh", tmp_path / "index")
+    engine.rebuild(_doc(i, 0) for i in range(1, N_DOCS + 1))
+    expected = engine.search(SearchQuery(q="giao ước")).total
+    original, release = whoosh_engine._Search.run, threading.Event()
+
+    def run(search):
+        if search.query.q == "khen thưởng":
+            assert release.wait(20), "the slow search was never released"
+        return original(search)
+
+    monkeypatch.setattr(whoosh_engine._Search, "run", run)
+    slow_result, quick_result = [], []
+    slow = threading.Thread(target=lambda: slow_result.append(engine.search(SearchQuery(q="khen thưởng"))))
+    slow.start()
+    time.sleep(0.2)  # the slow search holds its view now
+    quick = threading.Thread(target=lambda: quick_result.append(engine.search(SearchQuery(q="giao ước"))))
+    quick.start()
+    quick.join(10)
+    finished_while_slow_ran = not quick.is_alive() and slow.is_alive()
+    release.set()
+    slow.join(20)
+    quick.join(20)
+    engine.close()
+    assert finished_while_slow_ran, "the second search waited for the first one"
+    assert quick_result[0].total == expected and slow_result[0].total > 0
+
+
+def test_whoosh_threads_search_while_another_process_writes(tmp_path):
+    """Several threads of one process search (each on its own pooled view) while another process commits."""
+    index_dir = tmp_path / "index"
+    engine = get_engine("whoosh", index_dir)
+    engine.rebuild(_doc(i, 0) for i in range(1, N_DOCS + 1))
+    ctx = multiprocessing.get_context("spawn")
+    started, stop = ctx.Event(), ctx.Event()
+    child = ctx.Process(target=_writer_loop, args=("whoosh", str(index_dir), started, stop))
+    child.start()
+    failures: list[BaseException] = []
+    counts = [0] * 4
+
+    def searcher(k: int) -> None:
+        deadline = time.monotonic() + 8
+        try:
+            while time.monotonic() < deadline:
+                q = QUERIES[(counts[k] + k) % len(QUERIES)]
+                result = engine.search(SearchQuery(q=q, per_page=10, sort="date" if counts[k] % 2 else "relevance"))
+                for hit in result.hits:
+                    assert 1 <= hit.id <= N_DOCS and hit.title_html, hit
+                counts[k] += 1
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    try:
+        assert started.wait(60), "the writer process did not start"
+        threads = [threading.Thread(target=searcher, args=(k,)) for k in range(len(counts))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert child.is_alive(), "the writer process died"
+    finally:
+        stop.set()
+        child.join(60)
+        engine.close()
+    assert not failures, failures[:3]
+    assert all(c >= 10 for c in counts), counts
+    assert engine._spare_count == 0 and not engine._spares  # closing returned every pooled view
+    assert child.exitcode == 0

@@ -20,11 +20,12 @@ from collections import Counter
 from collections.abc import Iterator
 
 from whoosh.analysis import Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 from whoosh.fields import TEXT
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
+from portal.search.whoosh_build import TermPool, write_grouped
 from portal.text import fold_keep_length, nfc
 
 __all__ = [
@@ -298,3 +299,16 @@ class PortalCodec(W3Codec):
     """
 
     length_stats = False
+
+    def field_writer(self, storage, segment):
+        return _PortalFieldWriter(self, storage, segment)
+
+
+class _PortalFieldWriter(W3FieldWriter):
+    """Writes a rebuild's `TermPool` a block at a time; anything else the way Whoosh does."""
+
+    def add_postings(self, schema, lengths, items):
+        if isinstance(items, TermPool):
+            write_grouped(self, schema, items)
+        else:
+            super().add_postings(schema, lengths, items)

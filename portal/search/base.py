@@ -13,6 +13,7 @@ from typing import Any
 
 from portal.search.engine import (
     Engine,
+    IndexBusy,
     IndexCorrupt,
     Progress,
     SearchDoc,
@@ -107,6 +108,12 @@ class GenerationalEngine(Engine):
         self.store = GenerationStore(Path(index_dir), self.name)
         self.lock_timeout = lock_timeout
         self._lock = threading.RLock()
+        # Searches on engines whose handle is not thread-safe run on pooled spare handles, one
+        # thread each, so a long search never makes the others queue behind one lock.
+        self._pool_free = threading.Condition(self._lock)
+        self._spares: list[tuple[Any, Any]] = []  # idle (primary it was opened from, spare)
+        self._spare_count = 0  # idle + in use
+        self._lease = threading.local()  # this thread's spare while it searches
         self._handle: Any = None
         self._sig: tuple[int, int, int] | None = None
         self.generation: str | None = None
@@ -128,6 +135,10 @@ class GenerationalEngine(Engine):
     @abc.abstractmethod
     def _refreshed(self, handle: Any) -> Any:
         """Return `handle`, or a new one when another writer committed to this generation."""
+
+    def _spare(self, primary: Any) -> Any:
+        """A second handle on what `primary` has open, used by one thread at a time (pooled engines)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def _write(self, handle: Any, docs: Iterable[SearchDoc], remove_ids: Iterable[int]) -> int:
@@ -190,6 +201,10 @@ class GenerationalEngine(Engine):
 
     def close(self) -> None:
         with self._lock:
+            for _, spare in self._spares:
+                self._close_handle(spare)
+            self._spare_count -= len(self._spares)
+            self._spares.clear()
             if self._handle is not None:
                 handle, self._handle = self._handle, None
                 self._sig = None
@@ -242,21 +257,90 @@ class GenerationalEngine(Engine):
                 self._current_handle()
         return count
 
-    # Whoosh's searcher is not thread-safe and is closed on reopen: it searches under the lock.
+    # Whoosh's searcher is not thread-safe and is closed on reopen: each search borrows a spare
+    # handle of its own from a small pool (SEARCH_POOL at most; more searches at once wait for one).
     _search_needs_lock = True
+    SEARCH_POOL = 3
+    POOL_WAIT_S = 30.0
 
     def search(self, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
         self._ensure_exists()
         if self._search_needs_lock:
-            with self._lock:
-                result = self._search(self._current_handle(), query)
+            self._borrow()
+            try:
+                result = self._search(self._lease.spare, query)
+            finally:
+                self._give_back()
         else:
             with self._lock:
                 handle = self._current_handle()
             result = self._search(handle, query)
         result.took_ms = round((time.perf_counter() - started) * 1000, 3)
         return result
+
+    def _borrow(self) -> None:
+        """Lend this thread a spare handle on the newest commit (opened outside the lock when new)."""
+        deadline = time.monotonic() + self.POOL_WAIT_S
+        with self._pool_free:
+            while True:
+                primary = self._current_handle()
+                while self._spares:
+                    owner, spare = self._spares.pop()
+                    if owner is primary:
+                        self._lease.owner, self._lease.spare = owner, spare
+                        return
+                    self._drop_spare(spare)  # opened before the last commit or generation swap
+                if self._spare_count < self.SEARCH_POOL:
+                    self._spare_count += 1
+                    break
+                if not self._pool_free.wait(timeout=max(0.0, deadline - time.monotonic())):
+                    raise IndexBusy(f"{self.SEARCH_POOL} searches have run for over {self.POOL_WAIT_S:g} s")
+        try:
+            spare = self._spare(primary)
+        except BaseException:
+            with self._pool_free:
+                self._spare_count -= 1
+                self._pool_free.notify()
+            raise
+        self._lease.owner, self._lease.spare = primary, spare
+
+    def _give_back(self) -> None:
+        owner, spare = self._lease.owner, self._lease.spare
+        self._lease.owner = self._lease.spare = None
+        with self._pool_free:
+            if spare is None:  # renewing it failed; the count was settled there
+                pass
+            elif owner is self._handle and owner is not None:
+                self._spares.append((owner, spare))
+            else:
+                self._drop_spare(spare)
+            self._pool_free.notify()
+
+    def _drop_spare(self, spare: Any) -> None:
+        """Close a spare that no longer shows the newest commit (call with the lock held)."""
+        self._spare_count -= 1
+        self._close_handle(spare)
+
+    def _renew_lease(self, stale: Any) -> Any:
+        """Replace this thread's spare `stale` (its files vanished under it) with one on the newest commit."""
+        with self._lock:
+            if self._handle is self._lease.owner and self._handle is not None:
+                # The primary still shows the commit whose files vanished: open the newest one.
+                old, self._handle = self._handle, None
+                self._close_handle(old)
+            self._spare_count += 1  # the new spare takes the stale one's place in the count
+            self._drop_spare(stale)
+            self._lease.spare = None
+            self._lease.owner = primary = self._current_handle()
+        try:
+            self._lease.spare = self._spare(primary)
+        except BaseException:
+            with self._pool_free:
+                self._spare_count -= 1
+                self._pool_free.notify()
+            raise
+        return self._lease.spare
 
     def _doc_frequencies(self, handle: Any, terms: list[str]) -> dict[str, int] | None:
         """Document frequencies from the engine's own statistics, or None to use the seam's fallback."""

@@ -25,8 +25,10 @@ places, so candidates are CONFIRMED on the stored text (`query.TextCheck`):
   present, never in a row) and the result says `total_exact=False`; facets count candidates.
   If that walk happens to check every candidate, the result is exact again.
 
-One searcher per engine object, reopened only when the generation or Whoosh's own commit
-generation changes (opening one costs ~33 ms at 20k documents, ~190 ms at 100k).
+Searchers are reopened only when the generation or Whoosh's own commit generation changes (opening
+one costs ~33 ms at 20k documents, ~190 ms at 100k). A Whoosh searcher is not thread-safe, so each
+search borrows one of at most `SEARCH_POOL` spare views (base.py): concurrent searches in a process
+run side by side instead of queueing behind one lock.
 
 Writes: `ix.writer(timeout=…)` (never AsyncWriter) inside the store's cross-process lock;
 Whoosh's own LockError becomes `IndexBusy`.
@@ -94,6 +96,7 @@ from portal.search.query import (
     parse_query,
     prefix_expansion_limit,
 )
+from portal.search.whoosh_build import TermPool, add_document
 
 __all__ = ["WhooshEngine", "build_schema", "SCHEMA_VERSION"]
 
@@ -107,7 +110,6 @@ EXACT_BONUS = 1000.0
 CONFIRM_ALL_LIMIT = 400
 WRITER_LIMIT_MB = 128
 REBUILD_LIMIT_MB = 256
-REBUILD_BATCH = 20_000
 # How often one search starts again on a fresh view when files vanish under it (another process's commits).
 VANISHED_RETRIES = 5
 
@@ -152,10 +154,10 @@ class _FastPostingPool(PostingPool):
         self.current.append(item)
 
 
-def _writer(ix, limitmb: int, **kwargs):
+def _writer(ix, limitmb: int, pool: type[PostingPool] = _FastPostingPool, **kwargs):
     writer = ix.writer(limitmb=limitmb, codec=PortalCodec(), compound=False, **kwargs)
     # SegmentWriter ignores its `poolclass` argument in whoosh 2.7: swap the (still empty) pool.
-    writer.pool = _FastPostingPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
+    writer.pool = pool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
     writer.pool.fieldnames = set(writer.schema.names())
     return writer
 
@@ -421,6 +423,9 @@ class WhooshEngine(GenerationalEngine):
     def _close_handle(self, handle: _View) -> None:
         handle.close()  # the FileIndex itself holds nothing open
 
+    def _spare(self, primary: _View) -> _View:
+        return _open_or_corrupt(lambda: _View(primary.ix), Path(primary.ix.storage.folder))
+
     def _refreshed(self, handle: _View) -> _View:
         try:
             if handle.searcher.up_to_date():
@@ -450,26 +455,25 @@ class WhooshEngine(GenerationalEngine):
         return len(latest)
 
     def _build(self, path: Path, docs: Iterable[SearchDoc], progress: Progress | None) -> int:
-        # Memory stays bounded by the pool (it spills sorted runs to disk past REBUILD_LIMIT_MB).
-        # Committing every REBUILD_BATCH documents (without merging) also bounds those temporary
-        # runs on disk (~60 bytes per posting, ~800 postings per document: a single writer for
-        # 100k documents needed ~6 GB of them) at the price of one segment per batch.
+        # Postings are grouped per term as documents arrive (whoosh_build.TermPool: no sort, no
+        # spill files); when the pool's estimate reaches REBUILD_LIMIT_MB the segment is committed
+        # (without merging) and a new one started, which bounds memory.
         self._create_empty(path)
         ix = whoosh_index.open_dir(str(path))
         count = 0
         seen: set[int] = set()
         try:
-            writer = _writer(ix, REBUILD_LIMIT_MB)
+            writer = _writer(ix, REBUILD_LIMIT_MB, pool=TermPool)
             try:
                 for doc in docs:
                     if doc.id in seen:
                         writer.delete_by_term("id", doc.id)
                     seen.add(doc.id)
-                    writer.add_document(**_document_fields(doc))
+                    add_document(writer, _document_fields(doc))
                     count += 1
-                    if count % REBUILD_BATCH == 0:
+                    if writer.pool.full:
                         writer.commit(merge=False)
-                        writer = _writer(ix, REBUILD_LIMIT_MB)
+                        writer = _writer(ix, REBUILD_LIMIT_MB, pool=TermPool)
                     if progress and count % REBUILD_PROGRESS_EVERY == 0:
                         progress(count)
             except BaseException:
@@ -507,21 +511,12 @@ class WhooshEngine(GenerationalEngine):
                 if attempt == VANISHED_RETRIES - 1:
                     raise IndexCorrupt(f"Whoosh index files keep vanishing: {exc}") from exc
                 time.sleep(0.005 * attempt)
-                handle = self._reopened(handle)
+                handle = self._renew_lease(handle)
             except (IndexBusy, IndexCorrupt):
                 raise
             except _CORRUPTION_ERRORS as exc:
                 raise IndexCorrupt(f"cannot read Whoosh index ({type(exc).__name__}: {exc})") from exc
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _reopened(self, stale: _View) -> _View:
-        """A new view of the live generation's newest commit in place of `stale` (the engine lock is held)."""
-        with self._lock:
-            if self._handle is stale:  # else it was replaced (and closed) already
-                self._handle = None
-                self._close_handle(stale)
-            return self._current_handle()
-
 
 class _Search:
     """One search on one view (see the module docstring for the steps)."""

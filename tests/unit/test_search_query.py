@@ -235,9 +235,10 @@ def test_whoosh_fast_postings_match_whoosh_matchers(tmp_path):
 
 
 def test_whoosh_rebuild_in_batches(tmp_path, monkeypatch):
-    from portal.search import whoosh_engine
+    from portal.search.whoosh_build import TermPool
 
-    monkeypatch.setattr(whoosh_engine, "REBUILD_BATCH", 40)
+    # A segment per 40 documents (the real limit is the pool's memory estimate): the id field has one term per document.
+    monkeypatch.setattr(TermPool, "full", property(lambda pool: len(pool.fields.get("id", {})) >= 40))
     eng = get_engine("whoosh", tmp_path / "w")
     docs = _docs(100) + _docs(1, 7)  # id 7 twice, in different batches: the last one wins
     assert eng.rebuild(docs) == 101
@@ -247,6 +248,40 @@ def test_whoosh_rebuild_in_batches(tmp_path, monkeypatch):
     assert eng.search(SearchQuery(q="7/KH-UBND")).total == 1
     assert eng.search(SearchQuery(q="thi đua")).total == 100
     eng.close()
+
+
+def test_whoosh_grouped_rebuild_writes_what_whoosh_writes(tmp_path):
+    """A rebuild (postings grouped per term, written a block at a time) gives the same terms, postings and
+    statistics as Whoosh's own per-posting writer on the same documents (blocks of 128 and inlined single postings)."""
+    docs = _docs(300)
+    rebuilt, written = get_engine("whoosh", tmp_path / "rebuilt"), get_engine("whoosh", tmp_path / "written")
+    rebuilt.rebuild(docs)
+    written.add_or_update(docs)  # one commit through Whoosh's own pool and FieldWriter.add_postings
+    rebuilt.open()
+    written.open()
+    a, b = rebuilt._handle.reader, written._handle.reader
+    fields = ("content", "title", "exact", "bi", "short", "number", "year", "type", "bloc", "unit", "id")
+    terms_a = sorted((f, t) for f, t in a.all_terms() if f in fields)
+    assert terms_a == sorted((f, t) for f, t in b.all_terms() if f in fields)
+    long_lists = 0
+    for field, term in terms_a:
+        ia, ib = a.term_info(field, term), b.term_info(field, term)
+        assert (ia.doc_frequency(), ia.weight(), ia.max_weight(), ia.min_id(), ia.max_id()) == (
+            ib.doc_frequency(), ib.weight(), ib.max_weight(), ib.min_id(), ib.max_id()), (field, term)
+        ma, mb = a.postings(field, term), b.postings(field, term)
+        assert list(ma.items_as("weight")) == list(mb.items_as("weight")), (field, term)
+        long_lists += ia.doc_frequency() > 128
+    assert long_lists  # several blocks per term were written
+    assert a.doc_count_all() == b.doc_count_all() == 300
+    for docnum in range(300):
+        assert a.stored_fields(docnum) == b.stored_fields(docnum)
+    for column in ("id", "date_key", "clen", "tlen", "slen"):
+        assert list(a.column_reader(column)) == list(b.column_reader(column)), column
+    for q in ("thi đua", '"thi đua yêu nước"', "7/KH-UBND", "khen thưởng -cờ"):
+        ra, rb = rebuilt.search(SearchQuery(q=q)), written.search(SearchQuery(q=q))
+        assert [(h.id, h.score) for h in ra.hits] == [(h.id, h.score) for h in rb.hits] and ra.facets == rb.facets, q
+    rebuilt.close()
+    written.close()
 
 
 def test_whoosh_native_lock_gives_index_busy(tmp_path):
