@@ -167,6 +167,17 @@ def test_archive_shows_the_count(app, world):
     assert "Cần xác nhận" not in login(app, "viewer").get("/documents").get_data(as_text=True)
 
 
+def test_archive_count_stops_at_its_cap(app, world, monkeypatch):
+    """After a whole folder is imported everything waits: the list's button stops counting (it is on every request)."""
+    monkeypatch.setattr(docs, "INBOX_BADGE_CAP", 3)
+    page = login(app, "admin").get("/documents").get_data(as_text=True)
+    assert "Cần xác nhận (3+)" in page
+    assert "Cần xác nhận (1)" in login(app, "off3").get("/documents").get_data(as_text=True)
+    with app.app_context():
+        admin = auth_services.get_user("admin")
+        assert docs.inbox_count(admin, cap=3) == 4 and docs.inbox_count(admin, cap=5) == docs.inbox_count(admin) == 5
+
+
 # --- the inbox page -------------------------------------------------------------------------------
 
 def test_inbox_page_shows_the_oldest_with_its_pdf_and_form(app, world):

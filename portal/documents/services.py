@@ -645,11 +645,19 @@ def inbox(user, *, limit: int = 200) -> list[Document]:
         .order_by(Document.uploaded_at, Document.id).limit(limit)).unique())
 
 
-def inbox_count(user) -> int:
-    """How many documents wait in `user`'s inbox (the menu's "Cần xác nhận (n)")."""
+# The archive list shows "Cần xác nhận (n)" on every request: counted up to this (after an import of a whole
+# folder everything waits), beyond it the button says "999+".
+INBOX_BADGE_CAP = 999
+
+
+def inbox_count(user, *, cap: int | None = None) -> int:
+    """How many documents wait in `user`'s inbox; with `cap`, counting stops at `cap + 1`."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_inbox_query(user).subquery())) or 0
+    query = _inbox_query(user).with_only_columns(Document.id)
+    if cap is not None:
+        query = query.limit(cap + 1)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
 
 def confirm(actor, document: Document, data: dict | None = None, *, version) -> Document:

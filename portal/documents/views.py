@@ -68,7 +68,8 @@ def index():
     filters = _filters_from_args()
     result = docs.list_documents(filters, count_cap=docs.COUNT_CAP)
     context = {"result": result, "filters": filters, "facets": docs.facet_values(), "blocs": org.list_blocs(),
-               "units": org.list_units(), "types": TYPE_LABELS, "inbox_count": docs.inbox_count(current_user)}
+               "units": org.list_units(), "types": TYPE_LABELS, "inbox_cap": docs.INBOX_BADGE_CAP,
+               "inbox_count": docs.inbox_count(current_user, cap=docs.INBOX_BADGE_CAP)}
     if htmx and htmx.target == "document-results":
         return render_block("documents/index.html", "results", **context)
     return render_template("documents/index.html", **context)
