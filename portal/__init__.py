@@ -1,9 +1,49 @@
 """Thi đua Portal: the application factory."""
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import weakref
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_APPS: "weakref.WeakSet" = weakref.WeakSet()  # every app of this process, for the after-fork reset
+
+
+def _after_fork_in_child() -> None:
+    """Drop, in a forked child, what belongs to the parent: a gunicorn worker forked from the preloaded
+    app (gunicorn.conf.py), a multiprocessing child. Sharing any of it across processes corrupts it.
+
+    Nothing here closes or locks: closing a SQLite connection in the child can checkpoint or unlink the
+    parent's WAL, and a lock some other parent thread held at the fork stays held for ever in the child.
+    Everything dropped is made again on first use. Only modules already imported are touched (the PDF
+    child imports portal.documents.* without Flask)."""
+    for app in list(_APPS):
+        sqlalchemy_ext = app.extensions.get("sqlalchemy")
+        for engine in getattr(sqlalchemy_ext, "_app_engines", {}).get(app, {}).values():
+            engine.dispose(close=False)  # SQLAlchemy's recipe for fork: new pool, parent's connections untouched
+        # Per-process pools of PDF inspections and thumbnail renders (their Conditions and counts).
+        app.extensions.pop("pdf_inspections", None)
+        app.extensions.pop("thumbnail_renders", None)
+    tasks = sys.modules.get("portal.tasks")
+    storage = getattr(getattr(tasks, "huey", None), "storage", None)
+    if storage is not None and hasattr(storage, "_conn"):  # huey's SQLite storage: one connection per process
+        storage._conn = None
+        storage.lock = threading.Lock()
+    search = sys.modules.get("portal.search.services")
+    if search is not None:  # open searchers and the outbox applier's thread lock
+        search._engines.clear()
+        search._appliers.clear()
+        search._engines_lock = threading.Lock()
+    for name in ("portal.documents.pdf", "portal.documents.thumbnails"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "_POOL_LOCK"):
+            module._POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork (and no gunicorn)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def create_app(config: dict | None = None):
@@ -21,6 +61,7 @@ def create_app(config: dict | None = None):
     from portal.config import load_config
 
     load_config(app, config)
+    _APPS.add(app)
     app.json.sort_keys = False  # keep JSON keys in the order DESIGN §4 lists them
 
     from portal import web

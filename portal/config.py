@@ -16,6 +16,7 @@ ENV_KEYS = (
     "PORTAL_CONSUME_DIR",
     "PORTAL_CONSUME_INTERVAL",
     "PORTAL_CONSUME_SETTLE",
+    "PORTAL_QUEUE_URL",
 )
 
 DEFAULTS = {
@@ -39,6 +40,9 @@ DEFAULTS = {
     "PORTAL_CONSUME_DIR": None,
     "PORTAL_CONSUME_INTERVAL": 10,
     "PORTAL_CONSUME_SETTLE": 5,
+    # The task queue: empty = SQLite in the instance folder; redis://host:port/db puts it on Redis
+    # (several machines' workers share it). Checked at start-up by check_queue_url.
+    "PORTAL_QUEUE_URL": "",
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "PORTAL_LANGUAGES": ("vi", "en"),
@@ -80,6 +84,8 @@ def load_config(app, test_config: dict | None) -> None:
     url = normalise_database_url(app.config.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'portal.sqlite3'}")
     app.config["DATABASE_URL"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["PORTAL_QUEUE_URL"] = check_queue_url(app.config.get("PORTAL_QUEUE_URL"))
+    app.config["PORTAL_SEARCH_ENGINE"] = check_search_engine(app.config.get("PORTAL_SEARCH_ENGINE"), url)
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance_dir)
@@ -95,6 +101,60 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url[len(scheme):]
     return url
+
+
+def check_search_engine(name, database_url: str) -> str:
+    """PORTAL_SEARCH_ENGINE, or a ValueError at start-up: a wrong choice must stop the start, not the first search."""
+    from portal.search.engine import ENGINES
+
+    name = str(name or "whoosh").strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"PORTAL_SEARCH_ENGINE='{name}' không được hỗ trợ: chọn một trong {', '.join(ENGINES)}.")
+    if name == "postgres" and not database_url.startswith("postgresql"):
+        # The index is a table of the portal's own database: there is none to put it in on SQLite.
+        raise ValueError("PORTAL_SEARCH_ENGINE=postgres cần DATABASE_URL là PostgreSQL (postgresql://…): chỉ mục "
+                         "nằm trong chính cơ sở dữ liệu đó. Với SQLite hãy dùng whoosh hoặc tantivy.")
+    return name
+
+
+QUEUE_SCHEMES = ("redis", "rediss")
+
+
+def check_queue_url(url) -> str:
+    """PORTAL_QUEUE_URL stripped, or a ValueError naming the key: a typo must stop the start, not lose tasks."""
+    from urllib.parse import urlsplit
+
+    url = str(url or "").strip()
+    if not url:
+        return ""
+    expected = ("cần dạng redis://máy:cổng/số (hoặc rediss:// qua TLS); để trống thì hàng đợi là tệp SQLite "
+                "trong thư mục instance")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ValueError(f"PORTAL_QUEUE_URL không phải địa chỉ hợp lệ: {expected}.") from None
+    if parts.scheme not in QUEUE_SCHEMES:
+        # The scheme alone is shown: the rest of the URL may hold a password.
+        raise ValueError(f"PORTAL_QUEUE_URL dùng giao thức '{parts.scheme}' không được hỗ trợ: {expected}.")
+    if not parts.hostname:
+        raise ValueError(f"PORTAL_QUEUE_URL thiếu tên máy Redis: {expected}.")
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        raise ValueError(f"PORTAL_QUEUE_URL: số cơ sở dữ liệu Redis phải là một số (0, 1, …): {expected}.")
+    return url
+
+
+def masked_queue_url(url: str) -> str:
+    """The queue's URL with its password hidden, for printing and logging."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def masked_database_url(url: str) -> str:
@@ -114,11 +174,18 @@ def _instance_secret(instance_dir: Path) -> str:
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_hex(32)
-    # O_EXCL: two workers starting at once must end up with the same key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
+    # Written whole under a private name, then linked into place: two processes starting at once end up
+    # with the same key, and neither can read a file that exists but is still empty.
+    tmp = path.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)  # fails when another process linked its key first: theirs wins
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        tmp.unlink(missing_ok=True)
     return key

@@ -11,9 +11,15 @@ and the task queue are exercised for real.
     token = portal.token("admin")             # a bearer token from `create-token`
     portal.kill()                             # SIGKILL, as a power cut would stop it
     portal.start()                            # same instance, new process
+
+    PortalProcess(tmp_path, serve_with="gunicorn", workers=2)   # gunicorn.conf.py with 2 worker processes
+    PortalProcess(tmp_path, pid_header=True)  # every answer names its server process (X-Served-By-Pid)
+
+    PortalProcess(tmp_path, queue_url=url)    # the task queue on Redis (tests/redis_server.py) instead of SQLite
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,7 +53,8 @@ class PortalProcess:
     """One portal installation under `root`: run its commands, start, stop and kill its processes."""
 
     def __init__(self, root: Path, *, env: dict | None = None, threads: int = 4, database_url: str | None = None,
-                 instance_config: str = "") -> None:
+                 instance_config: str = "", queue_url: str | None = None, serve_with: str = "waitress",
+                 workers: int = 2, pid_header: bool = False, server_args: tuple[str, ...] = ()) -> None:
         self.root = Path(root)
         self.instance = self.root / "instance"
         self.archive = self.root / "archive"
@@ -56,6 +63,10 @@ class PortalProcess:
         if not config.exists():
             config.write_text(INSTANCE_CONFIG + instance_config)
         self.threads = threads
+        assert serve_with in ("waitress", "gunicorn"), serve_with
+        self.serve_with, self.workers_count = serve_with, workers
+        self.wsgi_app = "tests.wsgi_pid:app" if pid_header else "wsgi:app"
+        self.server_args = tuple(server_args)  # more options for waitress-serve or gunicorn
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DATABASE_URL", "FLASK_"))},
             "PORTAL_INSTANCE_DIR": str(self.instance),
@@ -64,6 +75,7 @@ class PortalProcess:
             "DATABASE_URL": database_url or f"sqlite:///{self.instance / 'portal.sqlite3'}",
             "PORTAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PYTHONUNBUFFERED": "1",
+            **({"PORTAL_QUEUE_URL": queue_url} if queue_url else {}),
             **(env or {}),
         }
         self.port: int | None = None
@@ -90,6 +102,18 @@ class PortalProcess:
         """A new API token for `username` (the last line `create-token` prints)."""
         return self.flask("create-token", username).stdout.strip().splitlines()[-1].strip()
 
+    @contextlib.contextmanager
+    def queue(self):
+        """The installation's task queue storage (SQLite file or Redis), opened from this test process."""
+        from portal.tasks import close_storage, open_storage
+
+        storage = open_storage({"PORTAL_QUEUE_URL": self.env.get("PORTAL_QUEUE_URL", ""),
+                                "PORTAL_INSTANCE_DIR": str(self.instance)})
+        try:
+            yield storage
+        finally:
+            close_storage(storage)
+
     # --- server --------------------------------------------------------------------------------
 
     @property
@@ -108,9 +132,10 @@ class PortalProcess:
             return self
         self.port = self.port or free_port()
         log = self._log("server.log")
-        self.server = subprocess.Popen(
-            [str(BIN / "waitress-serve"), "--host", "127.0.0.1", f"--port={self.port}", f"--threads={self.threads}",
-             "wsgi:app"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # gunicorn's threads come from PORTAL_SERVER_THREADS (gunicorn.conf.py), which the app reads too.
+        env = {**self.env, "PORTAL_SERVER_THREADS": str(self.threads)} if self.serve_with == "gunicorn" else self.env
+        self.server = subprocess.Popen(self._server_argv(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
@@ -122,6 +147,14 @@ class PortalProcess:
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 time.sleep(0.1)
         raise ProcessFailed(f"the server did not answer within {timeout} s:\n{self.server_log()}")
+
+    def _server_argv(self) -> list[str]:
+        if self.serve_with == "gunicorn":
+            # The repository's gunicorn.conf.py (preload, gthread), as `scripts/serve --workers N` runs it.
+            return [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), f"--bind=127.0.0.1:{self.port}",
+                    f"--workers={self.workers_count}", *self.server_args, self.wsgi_app]
+        return [str(BIN / "waitress-serve"), "--host", "127.0.0.1", f"--port={self.port}", f"--threads={self.threads}",
+                *self.server_args, self.wsgi_app]
 
     def server_log(self) -> str:
         path = self.root / "server.log"

@@ -2,6 +2,7 @@
 (DESIGN §4): folders recursively, duplicates skipped, refusals with reasons on stderr, a summary, exit status."""
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -78,10 +79,12 @@ def test_a_second_run_skips_everything_already_imported(runner, app, org_data, t
     first = invoke(runner, tree)
     assert first.exit_code == 0, first.output
     assert summary(first) == (2, 1, 0)
+    assert "1 tệp trùng nội dung với tệp khác trong lần nhập này" in first.stdout
     again = invoke(runner, tree)
     assert again.exit_code == 0, again.output
     assert summary(again) == (0, 3, 0)
-    assert again.stdout.count("bỏ qua") == 3
+    assert again.stdout.count("  bỏ qua  ") == 3
+    assert "Trong số bỏ qua: 3 tệp đã có trong lưu trữ từ trước, 0 tệp trùng nội dung" in again.stdout
     assert len(stored(app)) == 2
 
 
@@ -198,3 +201,109 @@ def test_help_lists_the_options(runner, app):
     assert result.exit_code == 0
     for option in ("--year", "--type", "--bloc", "--unit", "--as-user"):
         assert option in result.output
+
+
+# --- bulk speed: resumable, index in batches ---------------------------------------------------------
+
+
+def numbered_folder(tmp_path, numbers) -> Path:
+    folder = tmp_path / "lo"
+    folder.mkdir(exist_ok=True)
+    for n in numbers:
+        (folder / f"kh-{n:03d}.pdf").write_bytes(plan_numbered(n))
+    return folder
+
+
+def indexed_ids(app) -> set[int]:
+    from portal.search import services as search
+
+    with app.app_context():
+        return search.engine().ids()
+
+
+def outbox_rows(app) -> int:
+    from portal.documents.models import IndexOutbox
+
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(IndexOutbox.id)))
+
+
+def test_the_index_is_updated_once_per_batch_not_per_document(runner, app, org_data, tmp_path, monkeypatch):
+    from portal.documents import imports
+    from portal.search import services as search
+
+    monkeypatch.setattr(imports, "INDEX_BATCH", 2)
+    writes: list[int] = []
+    real_engine = search.engine
+
+    def counting_engine(app=None):
+        eng = real_engine(app)
+        if not getattr(eng, "_counted", False):
+            real_add = eng.add_or_update
+
+            def add_or_update(docs):
+                docs = list(docs)
+                writes.append(len(docs))
+                return real_add(docs)
+
+            eng.add_or_update, eng._counted = add_or_update, True
+        return eng
+
+    monkeypatch.setattr(search, "engine", counting_engine)
+    result = invoke(runner, numbered_folder(tmp_path, range(41, 46)))
+    assert result.exit_code == 0, result.output
+    assert summary(result) == (5, 0, 0)
+    assert writes == [2, 2, 1]  # one index commit per batch of 2 and one at the end, not one per document
+    assert indexed_ids(app) == {d.id for d in stored(app)} and outbox_rows(app) == 0
+
+
+def test_an_interrupted_import_keeps_what_it_did_and_a_rerun_continues(runner, app, org_data, tmp_path, monkeypatch):
+    from portal.documents import services as docs
+
+    folder = numbered_folder(tmp_path, range(51, 56))
+    real_ingest = docs.ingest
+    calls: list[str] = []
+
+    def ingest_then_ctrl_c(actor, stream, name, fields=None, **kw):
+        calls.append(name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl+C while the third file is being read
+        return real_ingest(actor, stream, name, fields, **kw)
+
+    monkeypatch.setattr(docs, "ingest", ingest_then_ctrl_c)
+    first = invoke(runner, folder)
+    assert first.exit_code == 130, first.output
+    assert summary(first) == (2, 0, 0)
+    assert "Đã dừng giữa chừng: còn 3 tệp chưa xử lý" in first.stderr and "chạy lại đúng lệnh này" in first.stderr
+    done = stored(app)
+    assert [d.number for d in done] == ["51/KH-UBND", "52/KH-UBND"]
+    # What was reported imported is searchable although the batch never filled up.
+    assert indexed_ids(app) == {d.id for d in done} and outbox_rows(app) == 0
+
+    calls.clear()
+    monkeypatch.setattr(docs, "ingest", lambda actor, stream, name, fields=None, **kw: (
+        calls.append(name), real_ingest(actor, stream, name, fields, **kw))[1])
+    again = invoke(runner, folder)
+    assert again.exit_code == 0, again.output
+    assert summary(again) == (3, 2, 0)
+    assert calls == ["kh-053.pdf", "kh-054.pdf", "kh-055.pdf"]  # finished files are not parsed again
+    assert "2 tệp đã có trong lưu trữ từ trước, 0 tệp trùng nội dung" in again.stdout
+    assert sorted(d.number for d in stored(app)) == [f"{n}/KH-UBND" for n in range(51, 56)]
+    assert len(archive_files(app)) == 5 and temp_files(app) == []
+
+
+def test_outbox_rows_a_killed_import_left_are_applied_by_the_next_one(runner, app, org_data, tmp_path):
+    from flask import g
+
+    from portal.auth.services import SYSTEM
+    from portal.documents import services as docs
+
+    # As a killed import leaves them: documents committed with their outbox rows, the index not updated.
+    with app.app_context():
+        g.defer_indexing = True
+        for n in (61, 62):
+            docs.ingest(SYSTEM, io.BytesIO(plan_numbered(n)), f"kh-{n}.pdf")
+    assert outbox_rows(app) == 2 and indexed_ids(app) == set()
+    result = invoke(runner, numbered_folder(tmp_path, [63]))
+    assert result.exit_code == 0, result.output
+    assert outbox_rows(app) == 0 and indexed_ids(app) == {d.id for d in stored(app)} and len(stored(app)) == 3

@@ -15,7 +15,10 @@ def register(app) -> None:
     @click.option("--unit", default=None, help="Mã đơn vị.")
     @click.option("--as-user", default=None, help="Tài khoản đứng tên (mặc định: hệ thống, quyền Ban TĐKT).")
     def import_command(paths, year, doc_type, bloc, unit, as_user):
-        """Import PDFs (folders recursively) with metadata detection; duplicates are skipped."""
+        """Import PDFs (folders recursively) with metadata detection; duplicates are skipped.
+
+        Resumable: run again after an interruption, the files already imported are skipped by their
+        SHA-256 without being parsed again (see portal.documents.imports)."""
         from portal.auth import services as auth
         from portal.documents.imports import find_pdfs, import_files
 
@@ -34,10 +37,17 @@ def register(app) -> None:
                                item_show_func=lambda p: p.name if p else "") as bar:
             summary = import_files(actor, files, fields, progress=lambda p: bar.update(1, p))
         click.echo(f"Đã nhập: {len(summary.imported)} · Bỏ qua (trùng): {len(summary.skipped)} · Từ chối: {len(summary.refused)}")
+        if summary.skipped:
+            click.echo(f"  Trong số bỏ qua: {summary.already_there} tệp đã có trong lưu trữ từ trước, "
+                       f"{summary.same_run_duplicates} tệp trùng nội dung với tệp khác trong lần nhập này.")
         for path, reason in summary.skipped:
             click.echo(f"  bỏ qua  {path}: {reason}")
         for path, reason in summary.refused:
             click.echo(f"  từ chối {path}: {reason}", err=True)
+        if summary.interrupted:
+            click.echo(f"Đã dừng giữa chừng: còn {summary.not_reached} tệp chưa xử lý. Các văn bản đã nhập được giữ lại; "
+                       "chạy lại đúng lệnh này để nhập tiếp (những tệp đã nhập sẽ được bỏ qua, không nhập lại).", err=True)
+            raise SystemExit(130)
         if summary.refused:
             raise SystemExit(1)
 
@@ -68,7 +78,9 @@ def register(app) -> None:
     @click.option("--workers", default=2, show_default=True, help="Số luồng xử lý.")
     def worker_command(workers):
         """Run the task queue (OCR, bulk work, index repair) until stopped."""
-        from portal.tasks import huey
+        from flask import current_app
+
+        from portal.tasks import describe, huey
 
         if huey.immediate:
             click.echo("PORTAL_TASKS_IMMEDIATE đang bật: tác vụ chạy ngay trong yêu cầu, không cần worker.")
@@ -77,6 +89,6 @@ def register(app) -> None:
 
         # Huey reports each task it runs (and the OCR requeue what it picked up) at INFO: show it.
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        click.echo(f"Hàng đợi tác vụ: {huey.storage_kwargs.get('filename')} · {workers} luồng. Ctrl+C để dừng.")
+        click.echo(f"Hàng đợi tác vụ: {describe(current_app.config)} · {workers} luồng. Ctrl+C để dừng.")
         consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
         consumer.run()

@@ -51,6 +51,11 @@ several server processes each have their own. The child also runs at a lower pri
 refuse early a file whose pages make it parse an absurd amount of content (a 70 MB stream shared by
 200 pages) instead of burning its whole time limit.
 
+Warm children: by default a file goes to one of the process's warm children (``pdf_warm``), which
+imported pypdf once and inspect file after file; the limits above stay per file, and a child is
+replaced after any refusal and after ``PORTAL_PDF_CHILD_FILES`` files (1 = a fresh child per file,
+the one-shot path below). Their answers are mapped exactly as a one-shot child's (``_refusal_from_run``).
+
 Start-up: the child is started as ``python -P -s -c BOOTSTRAP …`` which imports
 ``portal.documents.pdf_child`` *without* running ``portal/__init__.py`` (which imports Flask, about
 0.15 s) — see ``_BOOTSTRAP``. ``python -m portal.documents.pdf_child PATH MAX_PAGES`` works too,
@@ -475,16 +480,20 @@ def inspect_pdf(
     if MAGIC not in head:
         raise PdfRefused("not_pdf", detail=f"no %PDF- in the first {MAGIC_WINDOW} bytes")
 
-    argv = _child_argv(abspath, max_pages, memory_mb, cpu_s, text_cap_bytes,
-                       str(trust_roots_dir) if trust_roots_dir is not None else None, content_budget_mb)
+    trust = str(Path(trust_roots_dir).resolve()) if trust_roots_dir is not None else None
+    max_stdout = 2 * text_cap_bytes + 4 * 1024 * 1024
+    from portal.documents.pdf_warm import warm_children
+
     try:
-        run = run_bounded(
-            argv,
-            timeout_s=timeout_s,
-            max_stdout=2 * text_cap_bytes + 4 * 1024 * 1024,
-            env=_child_env(),
-            cancelled=cancelled,
-        )
+        if warm_children.files_per_child > 1:
+            job = {"path": abspath, "max_pages": int(max_pages), "cpu_s": max(1, math.ceil(cpu_s)),
+                   "text_cap_bytes": int(text_cap_bytes), "trust_dir": trust,
+                   "content_budget_mb": int(content_budget_mb) if content_budget_mb else None}
+            run = warm_children.run(job, memory_mb=max(1, math.ceil(memory_mb)), timeout_s=timeout_s,
+                                    max_stdout=max_stdout, cancelled=cancelled)
+        else:
+            argv = _child_argv(abspath, max_pages, memory_mb, cpu_s, text_cap_bytes, trust, content_budget_mb)
+            run = run_bounded(argv, timeout_s=timeout_s, max_stdout=max_stdout, env=_child_env(), cancelled=cancelled)
     except OSError as exc:
         raise PdfRefused("internal", detail=f"cannot start the PDF child: {exc}") from exc
     if run.timed_out and run.elapsed_s < timeout_s and cancelled is not None and _is_cancelled(cancelled):
@@ -665,6 +674,12 @@ def inspection_pool(app: Any) -> InspectionPool:
                 pool = InspectionPool(limit, per_user=per_user, wait_s=wait_s,
                                       max_waiting=app.config.get("PORTAL_PDF_MAX_WAITING"))
                 app.extensions["pdf_inspections"] = pool
-                log.info("PDF inspections: %d at once, %d per user, wait %.1f s (per process)",
-                         pool.limit, pool.per_user, pool.wait_s)
+                from portal.documents.pdf_warm import FILES_PER_CHILD, warm_children
+
+                # Never more warm children waiting than inspections this process may run at once.
+                files = app.config.get("PORTAL_PDF_CHILD_FILES")
+                warm_children.configure(max_idle=pool.limit,
+                                        files_per_child=FILES_PER_CHILD if files is None else int(files))
+                log.info("PDF inspections: %d at once, %d per user, wait %.1f s, %d files per warm child "
+                         "(per process)", pool.limit, pool.per_user, pool.wait_s, warm_children.files_per_child)
     return pool

@@ -15,8 +15,13 @@ its stdout and exits 0::
 Anything else (no JSON, killed by a signal, exit status ≠ 0) is interpreted by the parent.
 The messages for officials live in the parent; ``detail`` is a short English note for logs.
 
-Start-up cost matters (one child per upload): this module imports only the standard library,
-``portal.text`` and pypdf; pyHanko (slow to import) is imported only when the file looks signed.
+``--serve`` makes a warm child instead (``pdf_warm.WarmChildren``): the same limits set first, pypdf
+imported once, then one job per line on stdin and one framed answer per job (see ``serve``), the
+CPU limit reset per file; it exits after a refusal, at EOF, or when its parent dies.
+
+Start-up cost matters: this module imports only the standard library, ``portal.text`` and pypdf;
+pyHanko (slow to import) is imported only when the file looks signed (``_looks_signed``: a /Sig
+field with a value, or the bytes "/ByteRange"), so unsigned files never load it.
 """
 
 from __future__ import annotations
@@ -99,6 +104,11 @@ class _LogCollector:
         lg.addHandler(self.handler)
         lg.setLevel(logging.WARNING)
         lg.propagate = False
+
+    def close(self) -> None:
+        import logging
+
+        logging.getLogger("pypdf").removeHandler(self.handler)
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
@@ -237,10 +247,18 @@ def _check_content_budget(reader: Any, page_count: int, budget_bytes: int) -> No
 
 def _inspect(path: str, max_pages: int, text_cap_bytes: int, trust_dir: str | None,
              content_budget_mb: int | None = None) -> dict[str, Any]:
+    logs = _LogCollector()
+    try:
+        return _inspect_logged(logs, path, max_pages, text_cap_bytes, trust_dir, content_budget_mb)
+    finally:
+        logs.close()  # a warm child inspects many files: each counts its own warnings
+
+
+def _inspect_logged(logs: _LogCollector, path: str, max_pages: int, text_cap_bytes: int, trust_dir: str | None,
+                    content_budget_mb: int | None) -> dict[str, Any]:
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError
 
-    logs = _LogCollector()
     warnings_vi: list[str] = []
 
     fh = open(path, "rb")  # noqa: SIM115 - closed in finally
@@ -396,39 +414,162 @@ def _parse_args(argv: list[str]) -> dict[str, Any]:
     return opts
 
 
-def main(argv: list[str] | None = None) -> int:
-    opts = _parse_args(sys.argv[1:] if argv is None else argv)
-    _apply_limits(opts["memory_mb"], opts["cpu_s"])
+def _answer(opts: dict[str, Any]) -> dict[str, Any]:
+    """The JSON answer for one file (``opts`` as ``_parse_args`` or a served job gives them)."""
+    global _reserve
+    try:
+        return {"ok": True, "result": _inspect(
+            opts["path"], int(opts["max_pages"]), int(opts["text_cap_bytes"]), opts.get("trust_dir"),
+            opts.get("content_budget_mb"))}
+    except Refusal as exc:
+        return {"ok": False, "code": exc.code, "detail": exc.detail[:500], **exc.extra}
+    except MemoryError:
+        _reserve = None  # released so that we can still answer
+        return {"ok": False, "code": "too_large_memory", "detail": "MemoryError"}
+    except RecursionError as exc:
+        return {"ok": False, "code": "damaged", "detail": f"RecursionError: {exc}"[:500]}
+    except Exception as exc:  # noqa: BLE001 - reported as "internal" to the parent
+        return {"ok": False, "code": "internal", "detail": f"{type(exc).__name__}: {exc}"[:500]}
 
-    # Our JSON goes to a private copy of stdout; anything a library prints goes to stderr.
+
+_reserve: bytearray | None = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+
+
+def _private_stdout() -> int:
+    """Our JSON goes to a private copy of stdout; anything a library prints goes to stderr."""
     out_fd = os.dup(1)
     os.dup2(2, 1)
     import warnings
 
     warnings.simplefilter("ignore")
-    reserve = bytearray(2 * 1024 * 1024)  # released on MemoryError so we can still answer
+    return out_fd
 
-    try:
-        payload: dict[str, Any] = {"ok": True, "result": _inspect(
-            opts["path"], opts["max_pages"], opts["text_cap_bytes"], opts["trust_dir"], opts["content_budget_mb"]
-        )}
-    except Refusal as exc:
-        payload = {"ok": False, "code": exc.code, "detail": exc.detail[:500], **exc.extra}
-    except MemoryError:
-        del reserve
-        payload = {"ok": False, "code": "too_large_memory", "detail": "MemoryError"}
-    except RecursionError as exc:
-        payload = {"ok": False, "code": "damaged", "detail": f"RecursionError: {exc}"[:500]}
-    except Exception as exc:  # noqa: BLE001 - reported as "internal" to the parent
-        payload = {"ok": False, "code": "internal", "detail": f"{type(exc).__name__}: {exc}"[:500]}
 
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
-    view = memoryview(data)
-    while view:
-        written = os.write(out_fd, view)
-        view = view[written:]
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        return serve(argv[1:])
+    opts = _parse_args(argv)
+    _apply_limits(opts["memory_mb"], opts["cpu_s"])
+    out_fd = _private_stdout()
+    global _reserve
+    _reserve = bytearray(2 * 1024 * 1024)
+    _write_all(out_fd, _encode(_answer(opts)))
     os.close(out_fd)
     return 0
+
+
+# ------------------------------------------------------------------------------------------
+# a warm child: many files, one after another (see pdf.WarmChildren)
+# ------------------------------------------------------------------------------------------
+
+#: How often a warm child checks that its parent is still alive (seconds).
+PARENT_CHECK_S = 0.5
+
+
+def serve(argv: list[str]) -> int:
+    """``--serve --memory-mb N --cpu-budget-s S``: limit ourselves, import pypdf once, then answer
+    jobs one after another. A job is one JSON line on stdin (``path``, ``max_pages``, ``cpu_s``,
+    ``text_cap_bytes``, ``trust_dir``, ``content_budget_mb``); the answer is ``LENGTH\n`` then
+    that many bytes of JSON on stdout. EOF on stdin ends the child; so does a refusal (the parent
+    starts a fresh child for the next file) and the death of the parent.
+
+    Limits per file: the address space is the process's own (``RLIMIT_AS`` for the whole child,
+    which is retired after any refusal); CPU time is cumulative per process, so before each file
+    the soft ``RLIMIT_CPU`` is set to the CPU used so far plus the job's ``cpu_s`` (SIGXCPU kills
+    the child when a file overruns), under a hard limit of ``cpu_budget_s`` for the child's whole
+    life; the parent's wall clock and output cap are per file too.
+    """
+    opts = {"memory_mb": None, "cpu_budget_s": None}
+    if len(argv) % 2:
+        raise SystemExit(f"pdf_child --serve: option without a value: {argv[-1]}")
+    for key, value in zip(argv[::2], argv[1::2]):
+        name = key.lstrip("-").replace("-", "_")
+        if name not in opts:
+            raise SystemExit(f"pdf_child --serve: unknown option {key}")
+        opts[name] = int(value)
+    _apply_limits(opts["memory_mb"], opts["cpu_budget_s"])
+    out_fd = _private_stdout()
+    _die_with_parent(os.getppid())
+    global _reserve
+    import pypdf  # noqa: F401 - the point of a warm child: imported once for all its files
+    from pypdf import generic  # noqa: F401
+
+    import portal.text  # noqa: F401
+
+    stdin = os.fdopen(0, "rb", buffering=0)
+    jobs = _lines(stdin)
+    for line in jobs:
+        try:
+            job = json.loads(line)
+        except ValueError:
+            return 2
+        _reserve = bytearray(2 * 1024 * 1024)
+        _cpu_for_next_file(int(job["cpu_s"]))
+        payload = _answer(job)
+        data = _encode(payload)
+        _write_all(out_fd, b"%d\n" % len(data) + data)
+        if not payload["ok"]:
+            return 0  # whatever a refused file did to this process, the next file gets a fresh one
+        import gc
+
+        gc.collect()
+    return 0
+
+
+def _lines(stream: Any) -> Any:
+    buf = b""
+    while True:
+        while b"\n" not in buf:
+            chunk = stream.read(65536)
+            if not chunk:
+                return
+            buf += chunk
+            if len(buf) > 1024 * 1024:
+                return  # not a job
+        line, buf = buf.split(b"\n", 1)
+        yield line
+
+
+def _cpu_for_next_file(cpu_s: int) -> None:
+    """Soft CPU limit = CPU used so far + ``cpu_s`` (never above the hard limit, the child's budget)."""
+    import math
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    want = math.ceil(usage.ru_utime + usage.ru_stime) + max(1, cpu_s)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
+
+
+def _die_with_parent(ppid: int) -> None:
+    """Exit as soon as the parent is gone (killed with -9 too): a warm child must not outlive it.
+    A thread polling ``getppid`` (re-parented → changed) works whoever started us and from whatever
+    thread, unlike ``PR_SET_PDEATHSIG``, which fires when the *thread* that forked us ends."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_S)
+            if os.getppid() != ppid:
+                os._exit(0)
+
+    threading.stack_size(256 * 1024)  # counts against RLIMIT_AS
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

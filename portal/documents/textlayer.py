@@ -110,6 +110,15 @@ _VOWELS = set("aăâeêioôơuưy")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 
 
+def _letter_count(text: str) -> int:
+    """``sum(c.isalpha() for c in text)``, mostly in C: every letter is inside a `_WORD_RE` match,
+    and only a match holding a non-letter (a numeric like "½") is counted character by character."""
+    count = 0
+    for word in _WORD_RE.findall(text):
+        count += len(word) if word.isalpha() else sum(1 for c in word if c.isalpha())
+    return count
+
+
 @lru_cache(maxsize=1 << 16)
 def _parse(word: str) -> tuple[str, str, str | None] | None:
     """(initial, rhyme, tone) of a Vietnamese syllable, or None."""
@@ -157,18 +166,31 @@ def syllable_share(text: str, limit: int = 20000) -> tuple[float, int, int]:
     letter-spaced headings "T H Ô N G") are not counted.
     """
     valid = counted = lone = 0
-    for m in _WORD_RE.finditer(text):
-        tok = m.group()
-        if _is_abbreviation(tok) or (len(tok) == 1 and tok.isupper()):
+    for tok in _WORD_RE.findall(text):
+        kind = _token_kind(tok)
+        if kind is None:
             continue
         counted += 1
-        if _parse(tok) is not None:
+        if kind == "valid":
             valid += 1
-        elif not any(c in _VOWELS for c in _base_letters(tok)):
+        elif kind == "lone":
             lone += 1
         if counted >= limit:
             break
     return ((valid / counted) if counted else 0.0, counted, lone)
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_kind(tok: str) -> str | None:
+    """None (not counted), "valid", "lone" (no vowel) or "other": the same word recurs all over a
+    document, so each is judged once (ingest assesses every text layer)."""
+    if _is_abbreviation(tok) or (len(tok) == 1 and tok.isupper()):
+        return None
+    if _parse(tok) is not None:
+        return "valid"
+    if not any(c in _VOWELS for c in _base_letters(tok)):
+        return "lone"
+    return "other"
 
 
 @lru_cache(maxsize=1 << 14)
@@ -445,7 +467,7 @@ def assess_text_layer(text: str, page_count: int) -> TextLayerQuality:
 def _assess(text: str, page_count: int) -> TextLayerQuality:
     pages = page_count if isinstance(page_count, int) and page_count > 0 else 1
     t = unicodedata.normalize("NFC", text)
-    letters = sum(1 for c in t if c.isalpha())
+    letters = _letter_count(t)
     per_page = letters / pages
     if per_page < MIN_LETTERS_PER_PAGE:
         return TextLayerQuality(

@@ -330,7 +330,12 @@ _POOL_LOCK = threading.Lock()
 
 def render_pool(app) -> InspectionPool:
     """Renders in request threads at once, per process: ``PORTAL_THUMBNAIL_MAX_RENDERS`` (2) running
-    and as many waiting up to 3 s; beyond that the placeholder is served at once (not cached)."""
+    and as many waiting up to 3 s; beyond that the placeholder is served at once (not cached).
+
+    Per process means N gunicorn workers render up to N × the limit at once. Across processes the files
+    need no lock: each render writes into its own temporary folder and renames into place, so two
+    processes drawing the same page at once both end with one good PNG. A forked worker drops its
+    parent's pool and this lock (portal._after_fork_in_child) and makes its own on first use."""
     pool = app.extensions.get("thumbnail_renders")
     if pool is None:
         with _POOL_LOCK:

@@ -342,6 +342,10 @@ class GenerationalEngine(Engine):
             raise
         return self._lease.spare
 
+    def compact(self) -> bool:
+        """Merge what small updates left behind, when the engine does not do it itself; True when it did."""
+        return False
+
     def _doc_frequencies(self, handle: Any, terms: list[str]) -> dict[str, int] | None:
         """Document frequencies from the engine's own statistics, or None to use the seam's fallback."""
         return None

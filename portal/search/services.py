@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from portal.documents import archive
@@ -42,18 +42,29 @@ STUCK_AFTER = timedelta(seconds=5)
 REBUILD_WAIT_S = 60.0  # a rebuild (or check --repair) waits for the applier's current batch
 SEARCH_CHECK_EVERY_S = 1.0  # searches look for stuck rows at most this often per process (one read, ~0.3-0.8 ms)
 SEARCH_BACKOFF_S = 30.0  # after a search found the applier busy (a rebuild), searches stop waiting for it a while
+# An upload's index update waits this long for the uploads committing right behind it (one commit for a burst).
+COALESCE_S = 0.03
 _STARTED = utcnow()  # rows written before this process started are nobody's job but ours
 
 
 def engine(app=None) -> Engine:
-    """The process's engine for the configured index (one searcher per process, reopened on change)."""
-    cfg = (app or current_app).config
-    key = (cfg["PORTAL_SEARCH_ENGINE"], cfg["PORTAL_INDEX_DIR"])
+    """The process's engine for the configured index (one searcher per process, reopened on change).
+
+    "postgres" keeps the index in the app's own database and uses the app's connection pool.
+    """
+    app = app or current_app._get_current_object()
+    cfg = app.config
+    name = cfg["PORTAL_SEARCH_ENGINE"]
+    key = (name, cfg["DATABASE_URL"] if name == "postgres" else cfg["PORTAL_INDEX_DIR"])
     with _engines_lock:
         if key not in _engines:
-            # One folder per engine, so switching PORTAL_SEARCH_ENGINE then `reindex` never opens
-            # the other engine's files.
-            _engines[key] = get_engine(key[0], Path(key[1]) / key[0])
+            if name == "postgres":
+                with app.app_context():
+                    _engines[key] = get_engine(name, cfg["PORTAL_INDEX_DIR"], database_url=db.engine)
+            else:
+                # One folder per engine, so switching PORTAL_SEARCH_ENGINE then `reindex` never opens
+                # the other engine's files.
+                _engines[key] = get_engine(name, Path(key[1]) / name)
         return _engines[key]
 
 
@@ -120,7 +131,7 @@ class _Applier:
                 finally:
                     self.depth -= 1
                 return
-            with file_lock(self.path, timeout, "another process is applying index updates", error=ApplierBusy):
+            with _cross_process_lock(self.path, timeout):
                 self.depth = 1
                 try:
                     yield
@@ -131,6 +142,34 @@ class _Applier:
 
 
 _appliers: dict[str, _Applier] = {}
+APPLIER_LOCK_KEY = int.from_bytes(b"idx_outb", "big")  # a PostgreSQL advisory lock key of our own
+
+
+@contextlib.contextmanager
+def _cross_process_lock(path: Path, timeout: float) -> Iterator[None]:
+    """One applier per site: fcntl on the index folder's lock file with SQLite (one machine), a PostgreSQL
+    advisory lock otherwise, which every machine of the site sees and the server drops when a process dies.
+
+    With two appliers at once an older version of a document could be written after a newer one.
+    """
+    if db.engine.dialect.name != "postgresql":
+        with file_lock(path, timeout, "another process is applying index updates", error=ApplierBusy):
+            yield
+        return
+    with db.engine.connect() as conn:  # a connection of its own, held while the applier runs
+        conn.execute(sa.text(f"SET lock_timeout = '{max(1, int(timeout * 1000))}ms'"))
+        try:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": APPLIER_LOCK_KEY})
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                raise ApplierBusy(f"another process is applying index updates (waited {timeout:g} s)") from exc
+            raise
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": APPLIER_LOCK_KEY})
+            conn.execute(sa.text("RESET lock_timeout"))
+            conn.commit()
 
 
 def _applier() -> _Applier:
@@ -143,6 +182,19 @@ def _applier() -> _Applier:
                 _appliers[key] = _Applier(Path(key) / "outbox.lock")
             applier = _appliers[key]
     return applier
+
+
+def compact_index() -> bool:
+    """Let the engine merge what small updates left behind (Whoosh's segments); False when there was nothing to do."""
+    eng = engine()
+    compact = getattr(eng, "compact", None)
+    if compact is None:
+        return False
+    try:
+        return compact()
+    except IndexBusy as exc:  # a rebuild or a long update holds the index: the next run merges
+        current_app.logger.info("index compaction left for later: %s", exc)
+        return False
 
 
 def apply_outbox(limit: int = BATCH, *, wait: float | None = None) -> int:
@@ -236,10 +288,20 @@ def _catch_up_before_search() -> None:
         applier.busy_until = time.monotonic() + SEARCH_BACKOFF_S
 
 
-def _on_outbox_written(app, **_):
-    if app.config.get("PORTAL_DEFER_INDEXING"):
-        return  # a bulk load applies the outbox once at its end
+def _on_outbox_written(app, flush: bool = False, **_):
+    """Right after a committed change: apply the outbox, after a short coalescing window.
+
+    A burst of uploads shares one index commit: each waits `COALESCE_S` for the changes committing
+    right behind it, then the first to take the applier applies every pending row and the others
+    find theirs done (one cheap read). Deferred (`PORTAL_DEFER_INDEXING`, or `g.defer_indexing` set
+    by a bulk import for its own thread) nothing is applied until a sender passes `flush=True`; the
+    rows wait in the outbox meanwhile, so a crash loses nothing (`catch_up`).
+    """
+    if not flush and (app.config.get("PORTAL_DEFER_INDEXING") or (has_app_context() and g.get("defer_indexing"))):
+        return  # a bulk load applies the outbox once per batch
     try:
+        if not flush and COALESCE_S:
+            time.sleep(COALESCE_S)
         apply_outbox()
     except Exception:  # the change is committed; the outbox row stays and the next applier takes it
         app.logger.exception("index update failed; it stays in the outbox")

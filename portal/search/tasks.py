@@ -13,6 +13,15 @@ def apply_index_outbox() -> int:
         return apply_outbox()
 
 
+@huey.periodic_task(crontab(minute="*/5"))
+def compact_index() -> bool:
+    """Merge the index's small segments in the background (updates add theirs without merging, to stay fast)."""
+    from portal.search.services import compact_index
+
+    with app_context():
+        return compact_index()
+
+
 @huey.task()
 def rebuild_search_index() -> int:
     """Rebuild the index from the database (the `reindex` command does the same in the foreground)."""

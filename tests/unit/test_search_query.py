@@ -284,6 +284,32 @@ def test_whoosh_grouped_rebuild_writes_what_whoosh_writes(tmp_path):
     written.close()
 
 
+def test_whoosh_updates_add_segments_and_compact_merges_them(tmp_path, monkeypatch):
+    """An update commits its own segment (no merge on the way: it was an upload's 1-3 s); the worker's compact merges."""
+    from portal.search import whoosh_engine
+
+    monkeypatch.setattr(whoosh_engine, "SMALL_SEGMENT_DOCS", 10)
+    eng = get_engine("whoosh", tmp_path / "w")
+    eng.add_or_update(_docs(50))  # a big segment (as a rebuild's): compact leaves it alone
+    for i in range(1, 9):
+        eng.add_or_update(_docs(1, 50 + i))
+    eng.open()
+    assert len(eng._handle.leaves) == 9
+    before = sorted((h.id, h.score) for h in eng.search(SearchQuery(q="thi đua", per_page=100)).hits)
+    assert eng.compact() is True
+    eng.open()
+    assert len(eng._handle.leaves) == 2  # the eight small ones became one
+    assert sorted((h.id, h.score) for h in eng.search(SearchQuery(q="thi đua", per_page=100)).hits) == before
+    assert eng.doc_count() == 58 and eng.compact() is False  # nothing small left to merge
+    # Past MERGE_AT segments an update merges by itself, so the count stays bounded without a worker.
+    monkeypatch.setattr(whoosh_engine, "MERGE_AT", 3)
+    for i in range(1, 9):
+        eng.add_or_update(_docs(1, 60 + i))
+    eng.open()
+    assert len(eng._handle.leaves) <= 4 and eng.doc_count() == 66
+    eng.close()
+
+
 def test_whoosh_native_lock_gives_index_busy(tmp_path):
     from whoosh import index as whoosh_index
 
