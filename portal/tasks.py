@@ -1,8 +1,14 @@
 """The task queue (Huey): OCR, bulk work and index repair run outside the request.
 
-SQLite storage in the instance folder by default, so a fresh machine needs no service; set
-`PORTAL_TASKS_IMMEDIATE=True` to run tasks inline (tests, or a machine without a worker).
-`flask --app portal worker` runs the consumer.
+SQLite storage in the instance folder by default, so a fresh machine needs no service;
+`PORTAL_QUEUE_URL=redis://host:port/db` puts it on Redis, where workers of several machines share
+the work. `PORTAL_TASKS_IMMEDIATE=True` runs tasks inline (tests, or a machine without a worker)
+whatever the storage. `flask --app portal worker` runs the consumer.
+
+Both storages take a task off the queue when a worker starts it (no acknowledgement): a task whose
+worker is killed is gone. The portal does not rely on the queue for that: the OCR requeue, the
+thumbnail backfill and the consume-folder watchdog find the work from the database and the folder,
+at a worker's start and periodically.
 
 This module owns the one registry: `init_app` imports every module that defines tasks, so the web
 process (which enqueues) and the worker (which builds the same app, then dequeues) know the same
@@ -14,10 +20,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huey import SqliteHuey
+from huey import Huey
+from huey.storage import PriorityRedisExpireStorage, SqliteStorage
 
-# Created unbound; init_app points it at the instance folder. Task modules decorate with @huey.task().
-huey = SqliteHuey("portal", filename=":memory:", immediate=True)
+# Redis: priorities like the SQLite storage has (a task given `priority=` works on both), and results
+# that expire after a day (nobody reads most of them; on Redis they would otherwise fill its memory).
+# Keys put with huey.put (the consume chain's) do not expire.
+REDIS_STORAGE = PriorityRedisExpireStorage
+REDIS_RESULT_TTL_S = 86400
+# A Redis that is down or hung must fail an enqueue (or the health check) in seconds, not hang a request.
+REDIS_CONNECT_TIMEOUT_S = 5
+REDIS_SOCKET_TIMEOUT_S = 10  # above the worker's 1 s blocking read
+
+# Created unbound, one object for the process's life: task modules decorate with @huey.task() at
+# import, so init_app changes its storage in place rather than making a new Huey.
+huey = Huey("portal", immediate=True, storage_class=SqliteStorage, filename=":memory:")
 _app = None
 
 
@@ -25,10 +42,73 @@ def init_app(app) -> None:
     """Configure the queue's storage from the app's config and register every task."""
     global _app
     _app = app
-    huey.storage_kwargs["filename"] = str(Path(app.config["PORTAL_INSTANCE_DIR"]) / "tasks.sqlite3")
+    old = huey.storage
+    huey.storage_class, huey.storage_kwargs = storage_settings(app.config)
     huey.immediate = bool(app.config.get("PORTAL_TASKS_IMMEDIATE"))
     huey.storage = huey.create_storage()
+    _close(old)
     load_task_modules()
+
+
+def storage_settings(config) -> tuple[type, dict]:
+    """The Huey storage class and its arguments for PORTAL_QUEUE_URL (validated in portal.config)."""
+    url = config.get("PORTAL_QUEUE_URL")
+    if url:
+        from redis import ConnectionPool
+
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+                                       socket_timeout=REDIS_SOCKET_TIMEOUT_S, health_check_interval=30)
+        return REDIS_STORAGE, {"connection_pool": pool, "expire_time": REDIS_RESULT_TTL_S}
+    return SqliteStorage, {"filename": str(Path(config["PORTAL_INSTANCE_DIR"]) / "tasks.sqlite3")}
+
+
+def open_storage(config):
+    """A storage object on the queue `config` names, apart from this process's huey (tools and tests)."""
+    storage_class, kwargs = storage_settings(config)
+    return storage_class(huey.name, **kwargs)
+
+
+def describe(config) -> str:
+    """Where the queue lives, for people (the worker's banner): the Redis address without its password."""
+    url = config.get("PORTAL_QUEUE_URL")
+    if not url:
+        return str(Path(config["PORTAL_INSTANCE_DIR"]) / "tasks.sqlite3")
+    from portal.config import masked_queue_url
+
+    return masked_queue_url(url)
+
+
+def ping(timeout: float = 2.0) -> None:
+    """Raise unless the queue's storage answers within `timeout` seconds (the health check)."""
+    pool = getattr(huey.storage, "pool", None)
+    if pool is None:
+        huey.storage.queue_size()
+        return
+    from redis import Redis
+
+    # Its own short-lived connection: the queue's pool waits longer, and retries would stretch a 503.
+    kwargs = dict(pool.connection_kwargs, socket_connect_timeout=timeout, socket_timeout=timeout, retry=None)
+    client = Redis(connection_pool=pool.__class__(connection_class=pool.connection_class, max_connections=1, **kwargs))
+    try:
+        client.ping()
+    finally:
+        client.close()
+        client.connection_pool.disconnect()
+
+
+def close_storage(storage) -> None:
+    """Let go of a storage's connections: its SQLite connection (this thread's) or its Redis pool."""
+    pool = getattr(storage, "pool", None)
+    if pool is not None:
+        pool.disconnect()
+    elif hasattr(storage, "close"):
+        storage.close()
+
+
+def _close(storage) -> None:
+    """Let go of a replaced Redis storage's connections (tests make many apps in one process)."""
+    if getattr(storage, "pool", None) is not None and storage is not huey.storage:
+        storage.pool.disconnect()
 
 
 def load_task_modules() -> None:

@@ -52,3 +52,40 @@ def test_health_of_a_real_server_follows_its_queue(tmp_path):
         portal.stop()
         portal.start()
         assert portal.request("GET", "/api/v1/health")[0] == 200
+
+
+def test_health_of_a_real_server_on_redis_follows_redis(tmp_path):
+    """PORTAL_QUEUE_URL on Redis: 200 while it answers, 503 "queue" within seconds when it is stopped or hung."""
+    import os
+    import signal
+    import time
+
+    from tests.procs import PortalProcess
+    from tests.redis_server import RedisServer, skip_unless_installed
+
+    skip_unless_installed()
+    redis = RedisServer.start_new()  # the test's own: it is stopped below
+    try:
+        with PortalProcess(tmp_path, queue_url=redis.url(1)) as portal:
+            portal.init()
+            portal.start()
+            ok = (200, {"status": "ok", "db": "ok", "index": "ok", "queue": "ok"})
+            assert portal.request("GET", "/api/v1/health") == ok
+            redis.stop()
+            started = time.monotonic()
+            status, body = portal.request("GET", "/api/v1/health", timeout=30)
+            assert status == 503 and body["queue"] == "down" and body["failing"] == ["queue"]
+            assert time.monotonic() - started < 5
+            redis.start()  # same port: the portal's connections come back without a restart
+            assert portal.request("GET", "/api/v1/health") == ok
+            os.kill(redis.process.pid, signal.SIGSTOP)  # hung, not gone: the check must not wait for it
+            try:
+                started = time.monotonic()
+                status, body = portal.request("GET", "/api/v1/health", timeout=30)
+                assert status == 503 and body["failing"] == ["queue"]
+                assert time.monotonic() - started < 5
+            finally:
+                os.kill(redis.process.pid, signal.SIGCONT)
+            assert portal.request("GET", "/api/v1/health") == ok
+    finally:
+        redis.close()

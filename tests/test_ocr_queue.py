@@ -12,9 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth import services as auth_services
-from portal.documents import archive
+from portal.documents import archive, ocr_jobs
 from portal.documents import ocr as ocr_module
-from portal.documents import ocr_jobs
 from portal.documents.models import Document
 from portal.documents.ocr import OcrFailed, OcrResult
 from portal.errors import Conflict, Forbidden
@@ -22,6 +21,7 @@ from portal.extensions import db
 from portal.org.models import Unit
 from portal.text import utcnow
 from tests.conftest import csrf_from
+from tests.redis_server import fresh_url
 
 SCAN = b"%PDF-1.4 a scan, never parsed here "
 
@@ -209,12 +209,18 @@ def test_a_missing_tesseract_is_tried_again_at_worker_start_whatever_the_attempt
     assert load(app, document_id).ocr_status == "done"
 
 
-def test_requeue_does_not_queue_twice_what_waits_in_the_queue(ctx_org, fake_ocr):
+@pytest.mark.parametrize("queue", ["sqlite", "redis"])
+def test_requeue_does_not_queue_twice_what_waits_in_the_queue(ctx_org, fake_ocr, queue):
+    from portal import tasks
     from portal.documents.tasks import ocr_document
     from portal.tasks import huey
 
     app = ctx_org
     document_id = scan(app)
+    # The queue the worker would read: the instance's SQLite file, or a Redis (PORTAL_QUEUE_URL).
+    config = {**app.config, "PORTAL_QUEUE_URL": fresh_url() if queue == "redis" else ""}
+    inline = huey.storage_class, huey.storage_kwargs
+    huey.storage_class, huey.storage_kwargs = tasks.storage_settings(config)
     huey.immediate = False
     huey.storage = huey.create_storage()
     try:
@@ -226,6 +232,8 @@ def test_requeue_does_not_queue_twice_what_waits_in_the_queue(ctx_org, fake_ocr)
         assert huey.pending_count() == 1
     finally:
         huey.flush()
+        tasks.close_storage(huey.storage)
+        huey.storage_class, huey.storage_kwargs = inline
         huey.immediate = True
         huey.storage = huey.create_storage()
 

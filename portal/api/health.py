@@ -1,8 +1,8 @@
 """`GET /api/v1/health` (DESIGN §4.1): for monitoring and load balancers; no login, reveals no data.
 
-Each part is tried for real (a query, the index's document count, the queue's storage); a failing
-part answers 503 with its name, and the reason goes to the server log only, never to the caller
-(an exception can carry a path or a database URL).
+Each part is tried for real (a query, the index's document count, the queue: its SQLite file, or a
+PING to Redis within 2 s); a failing part answers 503 with its name, and the reason goes to the
+server log only, never to the caller (an exception can carry a path or a database URL).
 """
 from __future__ import annotations
 
@@ -31,16 +31,19 @@ def _index() -> None:
 def _queue() -> None:
     from pathlib import Path
 
-    from portal.tasks import huey
+    from portal import tasks
 
-    if huey.immediate:
+    if tasks.huey.immediate:
         return
-    filename = getattr(huey.storage, "filename", None)
+    filename = getattr(tasks.huey.storage, "filename", None)
     # A SQLite queue whose file was removed still answers on its open connection, but every task
     # written to it is lost: the file itself must be there.
     if filename and filename != ":memory:" and not Path(filename).is_file():
         raise FileNotFoundError("the task queue's database file is missing")
-    huey.storage.queue_size()
+    tasks.ping(timeout=QUEUE_TIMEOUT_S)  # Redis: a PING on a connection of its own, never a hang
+
+
+QUEUE_TIMEOUT_S = 2.0  # a load balancer's probe usually gives up after a few seconds
 
 
 CHECKS = (("db", _database), ("index", _index), ("queue", _queue))

@@ -15,6 +15,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+# The postgres engine's table belongs to the portal's schema whichever engine runs (migration 0012,
+# create_all, Alembic's comparison): registering it here puts it on the models' metadata in every process.
+import portal.search.index_table  # noqa: F401,E402
+
 __all__ = [
     "ENGINES",
     "MAX_RESULT_WINDOW",
@@ -29,7 +33,7 @@ __all__ = [
     "get_engine",
 ]
 
-ENGINES = ("whoosh", "tantivy")
+ENGINES = ("whoosh", "tantivy", "postgres")
 
 # Deep paging costs the same as collecting page * per_page hits; past this window a page is empty.
 MAX_RESULT_WINDOW = 10_000
@@ -153,7 +157,7 @@ Progress = Callable[[int], None]
 
 
 class Engine(abc.ABC):
-    """A full-text index of `SearchDoc`s in one directory.
+    """A full-text index of `SearchDoc`s in one directory (the postgres engine: one table, see its module).
 
     Every method is safe to call from several processes on the same directory: writes are
     serialised by a lock (contention past the timeout raises `IndexBusy`; a rebuild holds the lock
@@ -212,11 +216,12 @@ class Engine(abc.ABC):
         self.close()
 
 
-def get_engine(name: str, index_dir: str | Path, *, lock_timeout: float = 10.0) -> Engine:
-    """Return the engine called `name` ("whoosh" or "tantivy") for the index in `index_dir`.
+def get_engine(name: str, index_dir: str | Path, *, lock_timeout: float = 10.0, database_url=None) -> Engine:
+    """Return the engine called `name` ("whoosh", "tantivy" or "postgres") for the index in `index_dir`.
 
     The index is opened lazily (first read or write, or `open()`), so an engine object can always
-    be made, and `rebuild()` works even when the index on disk is damaged.
+    be made, and `rebuild()` works even when the index is damaged. "postgres" keeps its index in a
+    table of the database at `database_url` (a URL or a SQLAlchemy Engine; `index_dir` is unused).
     """
     index_dir = Path(index_dir)
     if name == "whoosh":
@@ -227,5 +232,8 @@ def get_engine(name: str, index_dir: str | Path, *, lock_timeout: float = 10.0) 
         from portal.search.tantivy_engine import TantivyEngine
 
         return TantivyEngine(index_dir, lock_timeout=lock_timeout)
-    raise ValueError(f"unknown search engine {name!r}; expected one of {', '.join(ENGINES)}")
+    if name == "postgres":
+        from portal.search.postgres_engine import engine_for
 
+        return engine_for(index_dir, database_url, lock_timeout)
+    raise ValueError(f"unknown search engine {name!r}; expected one of {', '.join(ENGINES)}")

@@ -10,7 +10,9 @@ or as a test (CI size by default, 500 documents)::
     .venv/bin/python -m pytest tests/perf/bench_reindex.py -m perf
 
 Environment: `BENCH_REINDEX_DOCS` (documents, default 500), `BENCH_ENGINES` (default
-"tantivy,whoosh"), `BENCH_DIR` (where the app, database and indexes live; default a temporary
+"tantivy,whoosh"; with "postgres" the app's database is PostgreSQL for every engine of the run:
+`BENCH_DATABASE_URL`, or a database of the test run's throwaway cluster, tests/pg.py, dropped
+afterwards), `BENCH_DIR` (where the app, database and indexes live; default a temporary
 directory, removed afterwards).
 
 It loads N documents of the synthetic archive (`tests.perf.corpus`, 1–6 KB of Vietnamese text
@@ -184,9 +186,19 @@ def bench(workdir: Path, n: int, engines: list[str], out=print) -> dict:
     from tests.conftest import make_app
 
     t0 = time.perf_counter()
-    app = make_app(workdir / "app")
+    made_url = None
+    overrides = {}
+    if "postgres" in engines:  # its index lives in the app's database: PostgreSQL for the whole run
+        from tests import pg
+
+        url = os.environ.get("BENCH_DATABASE_URL") or None
+        if url is None:
+            url = made_url = pg.fresh_database_url()
+            assert url, "BENCH_ENGINES has postgres but no PostgreSQL is installed (or set BENCH_DATABASE_URL)"
+        overrides["DATABASE_URL"] = url
+    app = make_app(workdir / "app", **overrides)
     trashed = load_archive(app, n)
-    out(f"reindex benchmark: {n} documents loaded in {time.perf_counter() - t0:.1f} s; "
+    out(f"reindex benchmark: {n} documents loaded in {time.perf_counter() - t0:.1f} s into {app.config['DATABASE_URL'].split(':')[0]}; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     base = baseline_seconds(n)
     out(f"  baseline (bare tokenising, TOKEN_RE.findall over every field): {base:.2f} s = {n / base:,.0f} docs/s")
@@ -198,10 +210,16 @@ def bench(workdir: Path, n: int, engines: list[str], out=print) -> dict:
         out(f"  {engine:<9}{(n - 1) / f['wall']:>9,.0f}{f['wall']:>9.1f}{f['wall'] / base:>11.1f}"
             f"{f['rss_peak']:>13.0f}{f['rss_growth']:>11.0f}")
     from portal.extensions import db
+    from portal.search.services import close_engines
 
+    close_engines()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if made_url:
+        from tests import pg
+
+        pg.drop_database(made_url)
     return figures
 
 

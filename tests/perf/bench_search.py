@@ -9,8 +9,10 @@ or as a test (CI size by default, 2000 documents)::
     .venv/bin/python -m pytest tests/perf/bench_search.py -m perf -s
 
 Environment: `BENCH_SIZES` (comma-separated, default "2000"), `BENCH_ENGINES` (default
-"whoosh,tantivy"), `BENCH_REPEAT` (timed runs per query, default 5), `BENCH_DIR` (where indexes
-are built; default a temporary directory, removed afterwards).
+"whoosh,tantivy"; add "postgres" for the PostgreSQL engine), `BENCH_REPEAT` (timed runs per query,
+default 5), `BENCH_DIR` (where indexes are built; default a temporary directory, removed afterwards),
+`BENCH_DATABASE_URL` (the postgres engine's database; default a database of the test run's throwaway
+cluster, tests/pg.py, dropped afterwards).
 
 For each size and engine it prints the build rate (docs/s) and index size (MB), then p50/p95 of
 the results page (top 20 + total + facets + snippets) and of active search, per query and over
@@ -136,6 +138,38 @@ def _time(fn: Callable[[], object], repeat: int) -> list[float]:
     return out
 
 
+class _Databases:
+    """The postgres engine's database: BENCH_DATABASE_URL, or one of the throwaway test cluster (made on first use)."""
+
+    def __init__(self) -> None:
+        self.url = os.environ.get("BENCH_DATABASE_URL") or None
+        self.made: str | None = None
+
+    def get(self) -> str:
+        if self.url is None:
+            from tests import pg
+
+            self.url = self.made = pg.fresh_database_url()
+            if self.url is None:
+                raise RuntimeError("BENCH_ENGINES has postgres but no PostgreSQL is installed (or set BENCH_DATABASE_URL)")
+        return self.url
+
+    def drop(self) -> None:
+        if self.made:
+            from tests import pg
+
+            pg.drop_database(self.made)
+
+
+def _index_mb(engine) -> float:
+    if engine.name == "postgres":
+        import sqlalchemy as sa
+
+        with engine.db.connect() as conn:
+            return conn.execute(sa.text("SELECT pg_total_relation_size('search_index')")).scalar() / 1e6
+    return _dir_mb(engine.store.path(engine.store.current()))
+
+
 def _reusable(engine, n: int) -> bool:
     """Whether a previous run left a usable index of `n` documents (BENCH_REUSE=1)."""
     try:
@@ -197,6 +231,7 @@ def run(sizes: list[int] | None = None, engines: list[str] | None = None, repeat
     base = os.environ.get("BENCH_DIR")
     workdir = Path(base) if base else Path(tempfile.mkdtemp(prefix="bench-search-"))
     figures: dict = {}
+    databases = _Databases()
     try:
         for n in sizes:
             out(f"\n=== {n} documents (repeat {repeat}) ===")
@@ -217,20 +252,21 @@ def run(sizes: list[int] | None = None, engines: list[str] | None = None, repeat
                 f" active p50 {bare_active.p(0.5):.2f} ms p95 {bare_active.p(0.95):.2f} ms")
             for name in engines:
                 index_dir = workdir / f"{name}-{n}"
-                engine = get_engine(name, index_dir, lock_timeout=60)
+                database = databases.get() if name == "postgres" else None
+                engine = get_engine(name, index_dir, lock_timeout=60, database_url=database)
                 reuse = os.environ.get("BENCH_REUSE") == "1" and _reusable(engine, n)
                 if reuse:
                     build_s = float("nan")
                 else:
                     engine.close()
                     shutil.rmtree(index_dir, ignore_errors=True)
-                    engine = get_engine(name, index_dir, lock_timeout=60)
+                    engine = get_engine(name, index_dir, lock_timeout=60, database_url=database)
                     t0 = time.perf_counter()
                     count = engine.rebuild(generate(n))
                     build_s = time.perf_counter() - t0
                     assert count == n
                 assert engine.doc_count() == n
-                size_mb = _dir_mb(engine.store.path(engine.store.current()))
+                size_mb = _index_mb(engine)
                 # One searcher per process: reopen cost is paid once, outside the timings.
                 engine.search(SearchQuery(q="thi đua"))
                 page = Timing()
@@ -288,6 +324,7 @@ def run(sizes: list[int] | None = None, engines: list[str] | None = None, repeat
             out(f"  {name:8} {n:>7} {f['build_docs_per_s']:>8,.0f} {f['index_mb']:>8.1f}"
                 f" {f['page_p50']:>8.2f}/{f['page_p95']:<8.2f} {f['active_p50']:>7.2f}/{f['active_p95']:.2f}")
     finally:
+        databases.drop()
         if not base:
             shutil.rmtree(workdir, ignore_errors=True)
     return figures
@@ -302,9 +339,11 @@ def test_bench_search(capsys: pytest.CaptureFixture[str]) -> None:
         assert f["totals"]["plain: thi đua"][0] > 0, name
         assert all(total >= 0 for total, _exact in f["totals"].values())
     engines = _engines()
-    if {"whoosh", "tantivy"} <= set(engines):
+    for other in ("tantivy", "postgres"):
+        if not {"whoosh", other} <= set(engines):
+            continue
         for n in _sizes():
-            w, t = figures[("whoosh", n)]["totals"], figures[("tantivy", n)]["totals"]
+            w, t = figures[("whoosh", n)]["totals"], figures[(other, n)]["totals"]
             for label in w:
                 # Exact totals agree; an upper bound (a long phrase of common words whose
                 # candidates were not all confirmed) is never below the exact count.

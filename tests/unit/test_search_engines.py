@@ -1,4 +1,9 @@
-"""Behaviour of the search engines behind the seam; every test runs on Whoosh and on tantivy."""
+"""Behaviour of the search engines behind the seam; every test runs on Whoosh, tantivy and PostgreSQL.
+
+The postgres engine gets a fresh database per test (skipped without PostgreSQL, failed when
+PORTAL_TEST_REQUIRE_POSTGRES=1); tests about index folders (generations, files) run on the two folder
+engines, and their postgres counterparts are at the end.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,12 @@ from portal.search.engine import (
     SearchResult,
     get_engine,
 )
+from tests import pg
+from tests.conftest import postgres_url_or_skip
 
-ENGINES = ["whoosh", "tantivy"]
+ENGINES = ["whoosh", "tantivy", "postgres"]
+FOLDER_ENGINES = ["whoosh", "tantivy"]
+folder_engines_only = pytest.mark.parametrize("engine_name", FOLDER_ENGINES)
 
 
 def _doc(id, title, number, issuer, text, year, type, bloc=None, unit=None, summary=None, issued=None):
@@ -95,8 +104,25 @@ def engine_name(request) -> str:
 
 
 @pytest.fixture
-def engine(engine_name, tmp_path):
-    eng = get_engine(engine_name, tmp_path / "index", lock_timeout=5)
+def database(engine_name):
+    """The postgres engine's database (a new one per test); None for the folder engines."""
+    if engine_name != "postgres":
+        yield None
+        return
+    url = postgres_url_or_skip()
+    yield url
+    pg.drop_database(url)
+
+
+@pytest.fixture
+def make_engine(engine_name, database):
+    """`get_engine` for this test's engine: a folder engine's index is `path`, the postgres one's is the test's database."""
+    return lambda path, **kw: get_engine(engine_name, path, database_url=database, **kw)
+
+
+@pytest.fixture
+def engine(make_engine, tmp_path):
+    eng = make_engine(tmp_path / "index", lock_timeout=5)
     eng.add_or_update(CORPUS)
     yield eng
     eng.close()
@@ -170,9 +196,10 @@ def test_phrase_matches_only_consecutive_words(engine):
 def test_long_phrase_with_many_candidates_is_confirmed_on_the_hits_shown(engine, engine_name, monkeypatch):
     # Pretend every long phrase has "many" candidates: the engines rank the word-pair matches
     # and confirm them on the stored text while filling the page.
-    from portal.search import tantivy_engine, whoosh_engine
+    from portal.search import postgres_engine, tantivy_engine, whoosh_engine
 
     monkeypatch.setattr(whoosh_engine, "CONFIRM_ALL_LIMIT", 0)
+    monkeypatch.setattr(postgres_engine, "CONFIRM_ALL_LIMIT", 0)
     monkeypatch.setattr(tantivy_engine, "EXACT_PHRASE_LIMIT", 0)
     page = search(engine, '"thi đua yêu nước"', per_page=1)
     assert len(page.hits) == 1 and page.hits[0].id in {1, 2}
@@ -314,8 +341,8 @@ def test_snippet_keeps_accents_and_marks_folded_query(engine):
     assert "<mark>Cờ thi đua</mark>" in hit.snippet_html
 
 
-def test_snippet_is_short_window_around_hit(engine_name, tmp_path):
-    eng = get_engine(engine_name, tmp_path / "ix")
+def test_snippet_is_short_window_around_hit(make_engine, tmp_path):
+    eng = make_engine(tmp_path / "ix")
     filler = "Nội dung không liên quan đến chủ đề chính của văn bản. " * 40
     eng.add_or_update([_doc(1, "Văn bản dài", "1/CV-X", "X", filler + "Kết luận về sáng kiến. " + filler, 2024, "CV")])
     hit = search(eng, "sáng kiến").hits[0]
@@ -380,8 +407,8 @@ def test_remove(engine):
     assert search(engine, "thi đua").facets["type"].get("QĐ") is None
 
 
-def test_changes_are_seen_by_another_engine_instance(engine, engine_name, tmp_path):
-    other = get_engine(engine_name, tmp_path / "index")
+def test_changes_are_seen_by_another_engine_instance(engine, make_engine, tmp_path):
+    other = make_engine(tmp_path / "index")
     assert 12 in ids(other, "bằng khen")
     engine.remove([12])
     assert 12 not in ids(other, "bằng khen")
@@ -390,8 +417,8 @@ def test_changes_are_seen_by_another_engine_instance(engine, engine_name, tmp_pa
     other.close()
 
 
-def test_empty_index_searches(engine_name, tmp_path):
-    eng = get_engine(engine_name, tmp_path / "empty")
+def test_empty_index_searches(make_engine, tmp_path):
+    eng = make_engine(tmp_path / "empty")
     result = search(eng, "thi đua")
     assert (result.total, result.pages, result.hits) == (0, 0, [])
     assert eng.ids() == set() and eng.doc_count() == 0
@@ -401,6 +428,7 @@ def test_empty_index_searches(engine_name, tmp_path):
 # -- rebuild and generations -------------------------------------------------------------------------
 
 
+@folder_engines_only
 def test_rebuild_swaps_atomically(engine, engine_name, tmp_path):
     index_dir = tmp_path / "index"
     reader = get_engine(engine_name, index_dir)
@@ -424,6 +452,7 @@ def test_rebuild_swaps_atomically(engine, engine_name, tmp_path):
     fresh.close()
 
 
+@folder_engines_only
 def test_failed_rebuild_leaves_index_untouched(engine, tmp_path):
     before = engine.store.current()
 
@@ -441,9 +470,9 @@ def test_failed_rebuild_leaves_index_untouched(engine, tmp_path):
 # -- locking ----------------------------------------------------------------------------------------
 
 
-def _slow_rebuild(engine_name: str, index_dir: str, ready, release) -> None:
+def _slow_rebuild(engine_name: str, index_dir: str, database: str | None, ready, release) -> None:
     """Child process: a rebuild that holds the write lock until told to finish."""
-    engine = get_engine(engine_name, index_dir, lock_timeout=10)
+    engine = get_engine(engine_name, index_dir, lock_timeout=10, database_url=database)
 
     def docs():
         yield CORPUS[0]
@@ -455,14 +484,14 @@ def _slow_rebuild(engine_name: str, index_dir: str, ready, release) -> None:
     engine.close()
 
 
-def test_second_process_holding_the_writer_gives_index_busy(engine, engine_name, tmp_path):
+def test_second_process_holding_the_writer_gives_index_busy(engine, engine_name, make_engine, database, tmp_path):
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_slow_rebuild, args=(engine_name, str(tmp_path / "index"), ready, release))
+    child = ctx.Process(target=_slow_rebuild, args=(engine_name, str(tmp_path / "index"), database, ready, release))
     child.start()
     try:
         assert ready.wait(60), "child never took the lock"
-        busy = get_engine(engine_name, tmp_path / "index", lock_timeout=0.3)
+        busy = make_engine(tmp_path / "index", lock_timeout=0.3)
         started = time.monotonic()
         with pytest.raises(IndexBusy):
             busy.add_or_update([_doc(60, "Thêm", "1/TB-Y", "Y", "x", 2024, "TB")])
@@ -478,8 +507,8 @@ def test_second_process_holding_the_writer_gives_index_busy(engine, engine_name,
     assert ids(engine, "giao ước") == {1, 7, 10}  # the child's rebuild is live
 
 
-def _add_batches(engine_name: str, index_dir: str, first_id: int, count: int) -> None:
-    engine = get_engine(engine_name, index_dir, lock_timeout=60)
+def _add_batches(engine_name: str, index_dir: str, database: str | None, first_id: int, count: int) -> None:
+    engine = get_engine(engine_name, index_dir, lock_timeout=60, database_url=database)
     for start in range(first_id, first_id + count, 5):
         docs = [
             _doc(i, f"Văn bản đồng thời số {i}", f"{i}/CV-P", "P", f"Nội dung song song {i}.", 2024, "CV")
@@ -489,10 +518,10 @@ def _add_batches(engine_name: str, index_dir: str, first_id: int, count: int) ->
     engine.close()
 
 
-def test_two_processes_adding_concurrently(engine, engine_name, tmp_path):
+def test_two_processes_adding_concurrently(engine, engine_name, database, tmp_path):
     ctx = multiprocessing.get_context("spawn")
     index_dir = str(tmp_path / "index")
-    procs = [ctx.Process(target=_add_batches, args=(engine_name, index_dir, base, 30)) for base in (100, 200)]
+    procs = [ctx.Process(target=_add_batches, args=(engine_name, index_dir, database, base, 30)) for base in (100, 200)]
     for p in procs:
         p.start()
     for p in procs:
@@ -517,6 +546,7 @@ def _corrupt(gen_dir: Path, keep=("ENGINE", "SCHEMA")) -> int:
     return n
 
 
+@folder_engines_only
 def test_corrupted_index_raises_index_corrupt_and_rebuild_recovers(engine, engine_name, tmp_path):
     index_dir = tmp_path / "index"
     gen = index_dir / engine.store.current()
@@ -532,6 +562,7 @@ def test_corrupted_index_raises_index_corrupt_and_rebuild_recovers(engine, engin
     damaged.close()
 
 
+@folder_engines_only
 def test_missing_generation_or_bad_pointer_is_corrupt(engine, engine_name, tmp_path):
     index_dir = tmp_path / "index"
     engine.close()
@@ -543,6 +574,7 @@ def test_missing_generation_or_bad_pointer_is_corrupt(engine, engine_name, tmp_p
         get_engine(engine_name, index_dir).search(SearchQuery(q="x"))
 
 
+@folder_engines_only
 def test_index_of_the_other_engine_is_corrupt(engine, engine_name, tmp_path):
     other = "tantivy" if engine_name == "whoosh" else "whoosh"
     engine.close()
@@ -550,7 +582,7 @@ def test_index_of_the_other_engine_is_corrupt(engine, engine_name, tmp_path):
         get_engine(other, tmp_path / "index").open()
 
 
-# -- both engines agree --------------------------------------------------------------------------------
+# -- the engines agree --------------------------------------------------------------------------------
 
 AGREEMENT_QUERIES = [
     "thi đua", "co thi dua", '"Cờ thi đua"', "Đảng", "dang", "giao ước -kiểm", "nghị định OR giao ước",
@@ -560,20 +592,29 @@ AGREEMENT_QUERIES = [
 
 
 def test_engines_return_the_same_documents(tmp_path):
-    engines = {name: get_engine(name, tmp_path / name) for name in ENGINES}
-    for eng in engines.values():
-        eng.rebuild(CORPUS)
-    for q in AGREEMENT_QUERIES:
-        for mode in ("full", "active"):
-            results = {name: search(eng, q, mode=mode, per_page=100) for name, eng in engines.items()}
-            w, t = results["whoosh"], results["tantivy"]
-            assert {h.id for h in w.hits} == {h.id for h in t.hits}, (q, mode)
-            assert (w.total, w.facets) == (t.total, t.facets), (q, mode)
-            by_id = {h.id: h for h in t.hits}
-            for h in w.hits:
-                assert (h.title_html, h.snippet_html) == (by_id[h.id].title_html, by_id[h.id].snippet_html)
-    for eng in engines.values():
-        eng.close()
+    # PostgreSQL joins when installed (and must, with PORTAL_TEST_REQUIRE_POSTGRES=1).
+    url = postgres_url_or_skip() if pg.bin_dir() or pg.required() else None
+    names = FOLDER_ENGINES + (["postgres"] if url else [])
+    engines = {name: get_engine(name, tmp_path / name, database_url=url) for name in names}
+    try:
+        for eng in engines.values():
+            eng.rebuild(CORPUS)
+        for q in AGREEMENT_QUERIES:
+            for mode in ("full", "active"):
+                results = {name: search(eng, q, mode=mode, per_page=100) for name, eng in engines.items()}
+                w = results["whoosh"]
+                for name in names[1:]:
+                    t = results[name]
+                    assert {h.id for h in w.hits} == {h.id for h in t.hits}, (q, mode, name)
+                    assert (w.total, w.facets) == (t.total, t.facets), (q, mode, name)
+                    by_id = {h.id: h for h in t.hits}
+                    for h in w.hits:
+                        assert (h.title_html, h.snippet_html) == (by_id[h.id].title_html, by_id[h.id].snippet_html), name
+    finally:
+        for eng in engines.values():
+            eng.close()
+        if url:
+            pg.drop_database(url)
 
 
 def test_get_engine_rejects_unknown_name(tmp_path):
@@ -590,8 +631,96 @@ def test_search_query_validation():
     assert (q.q, q.page, q.per_page) == ("", 1, 100)
 
 
+@folder_engines_only
 def test_index_directory_layout(engine, tmp_path):
     index_dir = tmp_path / "index"
     names = sorted(os.listdir(index_dir))
     assert "CURRENT" in names and "write.lock" in names
     assert (index_dir / (index_dir / "CURRENT").read_text().strip()).is_dir()
+
+
+# -- the postgres engine's table --------------------------------------------------------------------------
+
+postgres_only = pytest.mark.parametrize("engine_name", ["postgres"])
+
+
+@postgres_only
+def test_postgres_rebuild_is_one_transaction_searches_see_the_old_index_until_it_commits(engine, make_engine, tmp_path):
+    reader = make_engine(tmp_path / "index")
+    seen_during = []
+    new_corpus = [d for d in CORPUS if d.id != 7] + [_doc(40, "Giao ước thi đua mới", "2/GU-K1", "X", "Văn bản mới.", 2026, "GU")]
+
+    def docs():
+        yield from new_corpus[:5]
+        seen_during.append(ids(reader, "giao ước"))  # another connection, mid-rebuild
+        yield from new_corpus[5:]
+
+    progress = []
+    assert engine.rebuild(docs(), progress=progress.append) == len(new_corpus)
+    assert seen_during == [{1, 7, 10}] and progress[-1] == len(new_corpus)
+    assert ids(reader, "giao ước") == {1, 10, 40}
+    assert reader.ids() == {d.id for d in new_corpus} and reader.doc_count() == len(new_corpus)
+    reader.close()
+
+
+@postgres_only
+def test_postgres_failed_rebuild_leaves_index_untouched(engine):
+    def broken():
+        yield from CORPUS[:3]
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        engine.rebuild(broken())
+    assert engine.ids() == set(BY_ID)
+    assert ids(engine, "giao ước") == {1, 7, 10}
+
+
+@postgres_only
+def test_postgres_table_of_another_shape_is_corrupt_and_rebuild_recovers(engine, make_engine, database, tmp_path):
+    import sqlalchemy as sa
+
+    engine.close()
+    db = sa.create_engine(database, poolclass=sa.pool.NullPool)
+    with db.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE search_index DROP COLUMN pairs"))
+    db.dispose()
+    damaged = make_engine(tmp_path / "index")
+    with pytest.raises(IndexCorrupt):
+        damaged.open()
+    with pytest.raises(IndexCorrupt):
+        damaged.search(SearchQuery(q="thi đua"))
+    assert damaged.rebuild(CORPUS) == len(CORPUS)
+    assert ids(damaged, '"thi đua yêu nước"') == {1, 2}
+    damaged.close()
+
+
+@postgres_only
+def test_postgres_missing_table_is_created_empty(engine, make_engine, database, tmp_path):
+    import sqlalchemy as sa
+
+    engine.close()
+    db = sa.create_engine(database, poolclass=sa.pool.NullPool)
+    with db.begin() as conn:
+        conn.execute(sa.text("DROP TABLE search_index"))
+    db.dispose()
+    fresh = make_engine(tmp_path / "index")
+    assert fresh.doc_count() == 0 and search(fresh, "thi đua").total == 0
+    fresh.add_or_update(CORPUS[:2])
+    assert fresh.ids() == {1, 2}
+    fresh.close()
+
+
+@postgres_only
+def test_postgres_doc_frequencies_count_documents(engine):
+    terms = ["thi", "dua", "khen", "tinh", "xyzzy", "thi"]
+    expected = {t: search(engine, t).total for t in terms}
+    assert engine.doc_frequencies(terms) == expected  # counted on the GIN index
+    engine.rebuild(CORPUS)  # ends with ANALYZE: common words now come from pg_stats
+    assert engine.doc_frequencies(terms) == expected
+
+
+def test_postgres_engine_refuses_another_database(tmp_path):
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        get_engine("postgres", tmp_path, database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with pytest.raises(ValueError, match="database_url"):
+        get_engine("postgres", tmp_path)
