@@ -1,6 +1,7 @@
-"""Load benchmark (issue 14): the year-end mix against the real server processes, waitress (one process)
-and gunicorn (N worker processes, gunicorn.conf.py), each against a static file served by the same
-server in the same run.
+"""Load benchmark (issues 14 and 15): the year-end mix against the real server processes, waitress (one
+process) and gunicorn (N worker processes, gunicorn.conf.py), each against a static file served by the
+same server in the same run; and (issue 15, on request) the layout of several machines: two portal
+sites on PostgreSQL + Redis behind one address, against one process on the same storage.
 
 Run by hand (the full size)::
 
@@ -26,6 +27,25 @@ Environment:
 - `BENCH_LOAD_SERVERS` (`waitress,gunicorn`), `BENCH_LOAD_WORKERS` (gunicorn's count: CPUs + 1, as
   gunicorn.conf.py's auto), `BENCH_LOAD_THREADS` (waitress 8 as scripts/serve; gunicorn 4 per worker).
   Waitress runs with scripts/serve's options (a limit of 500 open connections instead of 100, poll()).
+  Two more settings, off unless named (CI runs neither):
+  * `postgres`: one waitress process on PostgreSQL (the tests' throwaway cluster, tests/pg.py), the task
+    queue on Redis (a throwaway redis-server, tests/redis_server.py) and `PORTAL_SEARCH_ENGINE=postgres`;
+  * `postgres2`: two such portal sites, each a waitress process (8 threads) with an instance folder of
+    its own, sharing the database, the Redis queue, one archive folder (a network mount's stand-in) and
+    one SECRET_KEY, behind one address. The address is a small asyncio round-robin TCP proxy in a process
+    of its own (`python -m tests.perf.bench_load --proxy PORT BACKEND…`): it stands for the load balancer
+    (nginx, HAProxy) and, like an L4 balancer, sends each new connection to the next site (keep-alive
+    requests stay with their connection). What it costs is printed: its CPU ms per request (about 0.4 ms
+    here), and a few ms of latency per request (compare `static` alone with and without it). One
+    process of `postgres` talks to its server directly, so the proxy's cost counts against the two.
+  The data is built once into a PostgreSQL template database and each setting gets its own copy. The
+  database server's and Redis's CPU are not in the server CPU figures (other processes); on one machine
+  they, the client and the proxy share the same cores as the portal processes, so two sites on a
+  2-core machine measure the layout's overhead and correctness, not the gain of a second machine.
+  `BENCH_LOAD_SERVERS=waitress,postgres,postgres2` compares the three in one run, with the ratio
+  two sites / one process printed at the end (throughput, pages p95, save p95, errors). Without
+  PostgreSQL or redis-server these settings are skipped with a message (an error where
+  PORTAL_TEST_REQUIRE_POSTGRES=1).
 - `BENCH_LOAD_DATA` (`small`): `small` = the demo province without its documents plus
   `BENCH_LOAD_DOCS` (12) generated PDFs brought in by `flask import`; `demo` = `flask demo` with its
   262 real-looking documents (about two minutes to build). Each server gets its own copy of the data.
@@ -50,11 +70,15 @@ timings.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -62,7 +86,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.procs import PortalProcess
+from tests.procs import ROOT, PortalProcess, free_port
 
 YEAR, BLOC = 2026, "K1"  # the demo's open year; huyện Na Hang leads K1 and scores its bloc stage
 LEADER = "h-nahang"
@@ -99,10 +123,11 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def server_cpu_s(group: int) -> float:
+def server_cpu_s(group: int | tuple[int, ...]) -> float:
     """CPU seconds used so far by the server's process group (master, workers, the PDF and thumbnail
     children they reaped): user + system, own + waited-for children. Per request it is a figure the
     machine's other load barely moves, unlike latency. 0 where /proc is missing."""
+    groups = {group} if isinstance(group, int) else set(group)
     total = 0
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else ():
@@ -110,16 +135,16 @@ def server_cpu_s(group: int) -> float:
             fields = entry.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the process ended meanwhile
-        if int(fields[2]) == group:  # fields after the name: state ppid pgrp …; utime is the 12th
+        if int(fields[2]) in groups:  # fields after the name: state ppid pgrp …; utime is the 12th
             total += sum(int(x) for x in fields[11:15])
     return total / tick
 
 
 # --- the data ------------------------------------------------------------------------------------
 
-def build(root: Path, data: str, docs: int) -> None:
-    """The demo province in `root` (PortalProcess layout), with documents."""
-    portal = PortalProcess(root)
+def build(root: Path, data: str, docs: int, *, database_url: str | None = None, env: dict | None = None) -> None:
+    """The demo province in `root` (PortalProcess layout), with documents (in `database_url` when given)."""
+    portal = PortalProcess(root, database_url=database_url, env=env)
     try:
         if data == "demo":
             portal.flask("demo", timeout=1800)
@@ -288,7 +313,7 @@ def _query(params: dict) -> str:
 
 # --- one server ---------------------------------------------------------------------------------------
 
-async def _prepare(portal: PortalProcess) -> Shared:
+async def _prepare(portal: PortalProcess, base: str) -> Shared:
     import urllib.request
 
     from tests.pdf_factory import make_text_pdf
@@ -312,7 +337,7 @@ async def _prepare(portal: PortalProcess) -> Shared:
                 versions[(card["id"], score["criterion"])] = score["version"]
     assert ids and cells, (len(ids), len(cells))
     pdf = make_text_pdf(None, ["Báo cáo kết quả thi đua năm 2026\nTải lên trong lúc đo tải cuối năm."])
-    return Shared(portal.url, leader, admin, ids, cells, versions, pdf)
+    return Shared(base, leader, admin, ids, cells, versions, pdf)
 
 
 async def _step(users: list[VirtualUser], kind: str | None, seconds: float) -> tuple[Stats, float]:
@@ -323,9 +348,13 @@ async def _step(users: list[VirtualUser], kind: str | None, seconds: float) -> t
 
 
 async def _bench_server(portal: PortalProcess, label: str, user_counts: list[int], seconds: float, think: float,
-                        rows: list[dict]) -> dict:
-    group = portal.server.pid  # started in a session of its own: its pid is the group's id
-    shared = await _prepare(portal)
+                        rows: list[dict], *, site: "Site | None" = None) -> dict:
+    """The warm-up, the costs alone and every step against `portal`, or against `site` (several processes
+    behind the benchmark's proxy; `portal` is then its first process, used for tokens and ids)."""
+    # Started in a session of its own: a server's pid is its process group's id.
+    group = site.groups if site else portal.server.pid
+    processes = site.processes if site else (portal.workers_count if portal.serve_with == "gunicorn" else 1)
+    shared = await _prepare(portal, site.url if site else portal.url)
     rng = random.Random(2026)
     warm = Stats()
     users: list[VirtualUser] = []
@@ -336,7 +365,7 @@ async def _bench_server(portal: PortalProcess, label: str, user_counts: list[int
         # Every kind answers before anything is timed, and every worker process has served each a few times
         # (templates compiled, searcher open): a new connection per request lands on any of them.
         for kind in ("static", *WEIGHTS):
-            for _ in range(2 * portal.workers_count if portal.serve_with == "gunicorn" else 2):
+            for _ in range(2 * processes):
                 await first.act(kind, warm)
         costs = await _kind_costs(first, group)
         for count in user_counts:
@@ -350,12 +379,14 @@ async def _bench_server(portal: PortalProcess, label: str, user_counts: list[int
             load_before = _load()
             static, static_s = await _step(crowd, "static", max(1.0, seconds / 3))
             cpu, client = server_cpu_s(group), time.process_time()
+            proxy = server_cpu_s(site.proxy.pid) if site else 0.0
             mix, mix_s = await _step(crowd, None, seconds)
             cpu, client = server_cpu_s(group) - cpu, time.process_time() - client
+            proxy = server_cpu_s(site.proxy.pid) - proxy if site else 0.0
             rows.append(_row(label, count, think, static, static_s, mix, mix_s, load_before, _load()))
             requests = max(1, sum(mix.count(k) for k in WEIGHTS))
             rows[-1].update(cpu_ms=1000 * cpu / requests, client_cpu_ms=1000 * client / requests,
-                            cores=cpu / mix_s)
+                            cores=cpu / mix_s, proxy_cpu_ms=1000 * proxy / requests)
             _print_row(rows[-1])
     finally:
         for user in users:
@@ -408,7 +439,8 @@ def _print_row(row: dict) -> None:
           f"{row['rps'] / row['static_rps']:.2f}  errors {row['errors']}  409 {row['conflicts']}  429 {row['busy']}  "
           f"load {row['load']}")
     print(f"    server CPU {row['cpu_ms']:.1f} ms per request of the mix ({row['cores']:.2f} cores busy), "
-          f"client CPU {row['client_cpu_ms']:.1f} ms per request")
+          f"client CPU {row['client_cpu_ms']:.1f} ms per request"
+          + (f", proxy CPU {row['proxy_cpu_ms']:.2f} ms per request" if row.get("proxy_cpu_ms") else ""))
     for kind in ("pages", *WEIGHTS):
         f = k[kind]
         if f["n"]:
@@ -423,18 +455,156 @@ def _print_row(row: dict) -> None:
 WAITRESS_ARGS = ("--connection-limit=500", "--asyncore-use-poll")
 
 
-def _servers() -> list[tuple[str, str, int, int, tuple[str, ...]]]:
-    """(label, serve_with, workers, threads, options) for BENCH_LOAD_SERVERS."""
+@dataclass
+class Server:
+    """One setting of BENCH_LOAD_SERVERS: how many processes of which server, on which storage."""
+    label: str
+    serve_with: str
+    workers: int
+    threads: int
+    options: tuple[str, ...]
+    processes: int = 1  # portal installations behind the benchmark's proxy (1: no proxy)
+    postgres: bool = False  # PostgreSQL + Redis + PORTAL_SEARCH_ENGINE=postgres instead of SQLite, Whoosh, SQLite queue
+
+
+def _servers() -> list[Server]:
+    """The settings BENCH_LOAD_SERVERS names, in its order."""
     workers = int(os.environ.get("BENCH_LOAD_WORKERS") or _cpus() + 1)
+    threads = int(os.environ.get("BENCH_LOAD_THREADS") or 8)
     out = []
     for name in _env_list("BENCH_LOAD_SERVERS", "waitress,gunicorn"):
         if name == "waitress":
-            out.append(("waitress ×1", "waitress", 1, int(os.environ.get("BENCH_LOAD_THREADS") or 8), WAITRESS_ARGS))
+            out.append(Server("waitress ×1", "waitress", 1, threads, WAITRESS_ARGS))
         elif name == "gunicorn":
-            out.append((f"gunicorn ×{workers}", "gunicorn", workers, int(os.environ.get("BENCH_LOAD_THREADS") or 4), ()))
+            out.append(Server(f"gunicorn ×{workers}", "gunicorn", workers, int(os.environ.get("BENCH_LOAD_THREADS") or 4), ()))
+        elif name == "postgres":
+            out.append(Server("pg waitress ×1", "waitress", 1, threads, WAITRESS_ARGS, postgres=True))
+        elif name == "postgres2":
+            out.append(Server("pg 2 sites", "waitress", 1, threads, WAITRESS_ARGS, processes=2, postgres=True))
         else:
-            raise ValueError(f"BENCH_LOAD_SERVERS: waitress or gunicorn, not {name!r}")
+            raise ValueError(f"BENCH_LOAD_SERVERS: waitress, gunicorn, postgres or postgres2, not {name!r}")
     return out
+
+
+# --- several sites behind one address ---------------------------------------------------------------
+
+SITE_SECRET = "bench-load-" + "7" * 48  # the SECRET_KEY every site shares: a cookie signed by one is read by the others
+PG_BASE = "bench_load_base"
+
+
+@dataclass
+class Site:
+    """Portal processes behind the benchmark's round-robin proxy: what the load balancer's address serves."""
+    url: str
+    groups: tuple[int, ...]  # the servers' process groups (their CPU)
+    processes: int
+    proxy: subprocess.Popen
+
+
+async def _proxy(port: int, backends: list[int]) -> None:
+    """A TCP round-robin proxy: each new connection goes to the next backend and stays there (keep-alive
+    requests follow their connection, as behind an L4 load balancer or nginx's upstream round-robin)."""
+    turn = itertools.cycle(backends)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection("127.0.0.1", next(turn))
+        except OSError:
+            client_w.close()
+            return
+        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
+def start_proxy(backends: list[int], timeout: float = 20) -> tuple[subprocess.Popen, int]:
+    """The proxy in a process of its own (`python -m tests.perf.bench_load --proxy PORT BACKEND…`), so it
+    takes neither the client's event loop nor its GIL; returns it and the port it listens on."""
+    port = free_port()
+    proxy = subprocess.Popen([sys.executable, "-m", "tests.perf.bench_load", "--proxy", str(port), *map(str, backends)],
+                             cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proxy, port
+        except OSError:
+            if proxy.poll() is not None:
+                break
+            time.sleep(0.05)
+    proxy.kill()
+    proxy.wait()
+    raise RuntimeError("the benchmark's proxy did not start")
+
+
+def _postgres_base(workdir: Path, data: str, docs: int):
+    """The data once in a PostgreSQL database of the tests' throwaway cluster (a template for every server)
+    and the instance/archive folders beside it; None (with why) without PostgreSQL or redis-server."""
+    from tests import pg, redis_server
+
+    cluster = pg.cluster()
+    missing = ([pg.missing_message()] if cluster is None else []) + \
+              ([redis_server.missing_message()] if redis_server.binary() is None else [])
+    if missing:
+        if pg.required():
+            raise RuntimeError("; ".join(missing))
+        print("\npostgres settings skipped: " + "; ".join(missing))
+        return None
+    root = workdir / "base-pg"
+    shutil.rmtree(root, ignore_errors=True)  # the cluster is new every run: so is the data in it
+    cluster.execute(f"DROP DATABASE IF EXISTS {PG_BASE} WITH (FORCE)", f"CREATE DATABASE {PG_BASE}")
+    t = time.perf_counter()
+    build(root, data, docs, database_url=cluster.url(PG_BASE), env={"PORTAL_SEARCH_ENGINE": "postgres"})
+    print(f"\ndata ({data}) built in PostgreSQL in {time.perf_counter() - t:.0f} s")
+    return cluster, root
+
+
+def _run_postgres(server: Server, workdir: Path, pg_base, user_counts, seconds, think, rows) -> dict:
+    """`server` on PostgreSQL + Redis + the postgres engine: its own copy of the database (from the template),
+    a Redis database of its own, one shared archive folder and SECRET_KEY, an instance folder per process."""
+    import contextlib
+
+    from tests import redis_server
+
+    cluster, base = pg_base
+    name = f"bench_load_{server.processes}_{os.getpid()}"
+    cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name} TEMPLATE {PG_BASE}")
+    root = workdir / f"pg-{server.processes}"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(base / "archive", root / "archive")  # the network mount every site sees
+    env = {"PORTAL_SEARCH_ENGINE": "postgres", "SECRET_KEY": SITE_SECRET, "PORTAL_ARCHIVE_DIR": str(root / "archive")}
+    queue = redis_server.shared().new_url()
+    try:
+        with contextlib.ExitStack() as stack:
+            portals = []
+            for n in range(server.processes):
+                shutil.copytree(base / "instance", root / f"site-{n + 1}" / "instance")
+                portal = stack.enter_context(PortalProcess(root / f"site-{n + 1}", database_url=cluster.url(name),
+                                                           queue_url=queue, env=env, threads=server.threads,
+                                                           server_args=server.options))
+                portals.append(portal.start())
+            site = None
+            if server.processes > 1:
+                proxy, port = start_proxy([p.port for p in portals])
+                stack.callback(lambda: (proxy.kill(), proxy.wait()))
+                site = Site(f"http://127.0.0.1:{port}", tuple(p.server.pid for p in portals), server.processes, proxy)
+            print(f"\n== {server.label}: {server.processes} waitress process(es) of {server.threads} threads, PostgreSQL, "
+                  f"Redis queue, postgres search engine" + (", behind the round-robin proxy" if site else ""))
+            return asyncio.run(_bench_server(portals[0], server.label, user_counts, seconds, think, rows, site=site))
+    finally:
+        cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def bench(workdir: Path) -> tuple[list[dict], dict]:
@@ -442,25 +612,34 @@ def bench(workdir: Path) -> tuple[list[dict], dict]:
     seconds = float(os.environ.get("BENCH_LOAD_SECONDS", "3"))
     think = float(os.environ.get("BENCH_LOAD_THINK", "0"))
     data = os.environ.get("BENCH_LOAD_DATA", "small")
+    docs = int(os.environ.get("BENCH_LOAD_DOCS", "12"))
+    servers = _servers()
     base = workdir / "base"
-    if not (base / "instance" / "portal.sqlite3").exists():
+    if any(not s.postgres for s in servers) and not (base / "instance" / "portal.sqlite3").exists():
         t = time.perf_counter()
-        build(base, data, int(os.environ.get("BENCH_LOAD_DOCS", "12")))
+        build(base, data, docs)
         print(f"\ndata ({data}) built in {time.perf_counter() - t:.0f} s")
+    pg_base = _postgres_base(workdir, data, docs) if any(s.postgres for s in servers) else None
     print(f"\nload benchmark: users {user_counts}, {seconds:g} s per step, think {think:g} s, data {data}, "
           f"{_cpus()} CPUs, load {_load()}")
     rows: list[dict] = []
     warm: dict = {}
-    for label, serve_with, workers, threads, options in _servers():
-        root = workdir / serve_with
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(base, root)  # every server starts from the same data
-        with PortalProcess(root, serve_with=serve_with, workers=workers, threads=threads, server_args=options) as portal:
-            portal.start()
-            print(f"\n== {label}, {threads} threads{' per worker' if serve_with == 'gunicorn' else ''}")
-            result = asyncio.run(_bench_server(portal, label, user_counts, seconds, think, rows))
-            warm[label] = result["warm"]
-            assert not any(c["errors"] for c in result["costs"].values()), (label, result["costs"])
+    for server in servers:
+        if server.postgres:
+            if pg_base is None:
+                continue
+            result = _run_postgres(server, workdir, pg_base, user_counts, seconds, think, rows)
+        else:
+            root = workdir / server.serve_with
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.copytree(base, root)  # every server starts from the same data
+            with PortalProcess(root, serve_with=server.serve_with, workers=server.workers, threads=server.threads,
+                               server_args=server.options) as portal:
+                portal.start()
+                print(f"\n== {server.label}, {server.threads} threads{' per worker' if server.serve_with == 'gunicorn' else ''}")
+                result = asyncio.run(_bench_server(portal, server.label, user_counts, seconds, think, rows))
+        warm[server.label] = result["warm"]
+        assert not any(c["errors"] for c in result["costs"].values()), (server.label, result["costs"])
     _print_summary(rows)
     return rows, warm
 
@@ -476,12 +655,18 @@ def _print_summary(rows: list[dict]) -> None:
               f"  {row['load'].split(' → ')[-1].split()[0]}")
     by = {(r["server"], r["users"]): r for r in rows}
     labels = list(dict.fromkeys(r["server"] for r in rows))
-    if len(labels) == 2:
+    # Every setting against the first (the reference), and two sites against one process on the same storage.
+    pairs = [(labels[0], other) for other in labels[1:]]
+    if "pg waitress ×1" in labels and "pg 2 sites" in labels and labels[0] != "pg waitress ×1":
+        pairs.append(("pg waitress ×1", "pg 2 sites"))
+    for first, other in pairs:
         for users in dict.fromkeys(r["users"] for r in rows):
-            a, b = by.get((labels[0], users)), by.get((labels[1], users))
+            a, b = by.get((first, users)), by.get((other, users))
             if a and b:
-                print(f"{labels[1]} / {labels[0]} at {users} users: throughput ×{b['rps'] / a['rps']:.2f}, "
-                      f"pages p95 ×{b['kinds']['pages']['p95'] / a['kinds']['pages']['p95']:.2f}")
+                print(f"{other} / {first} at {users} users: throughput ×{b['rps'] / a['rps']:.2f}, "
+                      f"pages p95 ×{b['kinds']['pages']['p95'] / a['kinds']['pages']['p95']:.2f}, "
+                      f"save p95 ×{b['kinds']['save']['p95'] / a['kinds']['save']['p95']:.2f}, "
+                      f"errors {a['errors']} / {b['errors']}")
 
 
 @pytest.mark.perf
@@ -500,6 +685,9 @@ def test_bench_load(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--proxy"]:  # the load balancer's stand-in, started by start_proxy
+        asyncio.run(_proxy(int(sys.argv[2]), [int(port) for port in sys.argv[3:]]))
+        return
     if os.environ.get("BENCH_DIR"):
         bench(Path(os.environ["BENCH_DIR"]))
         return
