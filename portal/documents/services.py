@@ -896,10 +896,15 @@ def to_dicts(documents: list[Document]) -> list[dict]:
     keys = [d.number_key for d in documents if d.number_key]
     citing: dict[str, list[Document]] = {}
     if keys:
+        # Only the citation's number is a condition in SQL, and the order is made here: with "live" or an ORDER BY on
+        # the document, SQLite walked the whole archive by an index of the document table and probed the citations of
+        # each (16 ms at 100,000 documents, whatever the page). The citing documents are a few.
         rows = db.session.execute(
             sa.select(Citation.number_key, Document).join(Document, Citation.document_id == Document.id)
-            .where(Citation.number_key.in_(keys), Document.deleted_at.is_(None)).order_by(Document.issue_date.desc(), Document.id.desc()))
-        for key, citer in rows:
+            .where(Citation.number_key.in_(keys)))
+        live = [(key, citer) for key, citer in rows if citer.deleted_at is None]
+        for key, citer in sorted(live, key=lambda row: (row[1].issue_date is not None, row[1].issue_date or date.min, row[1].id),
+                                 reverse=True):
             citing.setdefault(key, []).append(citer)
     notes = note_dicts(notes_of(ids))
     out = []
