@@ -1,12 +1,12 @@
 """Document services without HTTP: ingest, duplicates, refusals leave nothing, rights, edits, trash, citations, OCR."""
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from portal.auth import services as auth
-from portal.documents import archive
 from portal.documents import services as docs
 from portal.documents.models import Citation, Document, IndexOutbox
 from portal.errors import Conflict, Forbidden, ValidationFailed
@@ -237,3 +237,21 @@ def test_signed_pdf_records_signature_facts(ctx, admin):
 def test_unsigned_pdf_says_so(ctx, admin):
     d = ingest(admin, pdf()).document
     assert docs.to_dict(d)["signature"] == {"signed": False, "intact": None, "signatures": []}
+
+
+def test_cited_by_in_the_list_json_is_live_newest_first_undated_last(ctx, org_data):
+    """`to_dicts` (the API list) orders and filters the citing documents itself: the newest first, the undated last,
+    never one in the trash, never the document itself."""
+    from tests.unit.test_schedule_services import add_document
+
+    cited = add_document(type="CT", number="19/CT-UBND", issue_date=date(2024, 2, 1), title="Chỉ thị")
+    cited.number_key = "19-CT-UBND"
+    old = add_document(type="KH", number="3/KH", issue_date=date(2024, 3, 1), title="Kế hoạch cũ")
+    new = add_document(type="KH", number="9/KH", issue_date=date(2025, 3, 1), title="Kế hoạch mới")
+    undated = add_document(type="CV", title="Công văn không ngày")
+    trashed = add_document(type="KH", number="7/KH", issue_date=date(2026, 1, 1), deleted=True, title="Đã xóa")
+    for position, citer in enumerate((old, undated, trashed, new, cited)):
+        db.session.add(Citation(document_id=citer.id, number="19/CT-UBND", number_key="19-CT-UBND", position=position))
+    db.session.commit()
+    [data] = docs.to_dicts([cited])
+    assert [c["id"] for c in data["cited_by"]] == [new.id, old.id, undated.id]
