@@ -6,7 +6,7 @@ import abc
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -227,11 +227,15 @@ class GenerationalEngine(Engine):
 
         The caller deletes outbox rows once this returns: the update must survive a power cut by then.
         """
+        return self._durably(lambda handle: self._write(handle, docs, remove_ids))
+
+    def _durably(self, write: Callable[[Any], Any]) -> Any:
+        """Run `write(handle)` on the live generation, then fsync the files it made (lock held)."""
         # Slack: file mtimes come from the kernel's coarse clock, a tick behind time_ns().
         since = time.time_ns() - 2_000_000_000
-        count = self._write(self._current_handle(), docs, remove_ids)
+        result = write(self._current_handle())
         fsync_tree(self.store.path(self.generation), since)
-        return count
+        return result
 
     def remove(self, ids: Iterable[int]) -> None:
         ids = [int(i) for i in ids]
@@ -341,10 +345,6 @@ class GenerationalEngine(Engine):
                 self._pool_free.notify()
             raise
         return self._lease.spare
-
-    def compact(self) -> bool:
-        """Merge what small updates left behind, when the engine does not do it itself; True when it did."""
-        return False
 
     def _doc_frequencies(self, handle: Any, terms: list[str]) -> dict[str, int] | None:
         """Document frequencies from the engine's own statistics, or None to use the seam's fallback."""

@@ -209,6 +209,10 @@ class Engine(abc.ABC):
     def close(self) -> None:
         """Release files and searchers; the engine reopens on next use."""
 
+    def compact(self) -> bool:
+        """Merge what small updates left behind, when the engine does not do it itself; True when it did."""
+        return False
+
     def __enter__(self) -> Engine:
         return self
 

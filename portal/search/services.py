@@ -186,12 +186,8 @@ def _applier() -> _Applier:
 
 def compact_index() -> bool:
     """Let the engine merge what small updates left behind (Whoosh's segments); False when there was nothing to do."""
-    eng = engine()
-    compact = getattr(eng, "compact", None)
-    if compact is None:
-        return False
     try:
-        return compact()
+        return engine().compact()
     except IndexBusy as exc:  # a rebuild or a long update holds the index: the next run merges
         current_app.logger.info("index compaction left for later: %s", exc)
         return False

@@ -98,7 +98,6 @@ from portal.search.query import (
     parse_query,
     prefix_expansion_limit,
 )
-from portal.search.store import fsync_tree
 from portal.search.whoosh_build import TermPool, add_document
 
 __all__ = ["WhooshEngine", "build_schema", "SCHEMA_VERSION"]
@@ -463,10 +462,7 @@ class WhooshEngine(GenerationalEngine):
 
     def _write(self, handle: _View, docs: Iterable[SearchDoc], remove_ids: Iterable[int]) -> int:
         latest = {doc.id: doc for doc in docs}  # the last version of an id in one batch wins
-        try:
-            writer = _writer(handle.ix, WRITER_LIMIT_MB, timeout=self.lock_timeout)
-        except LockError as exc:
-            raise IndexBusy(f"the Whoosh index is locked by another writer: {exc}") from exc
+        writer = self._update_writer(handle)
         try:
             for doc_id in remove_ids:
                 writer.delete_by_term("id", int(doc_id))
@@ -493,14 +489,15 @@ class WhooshEngine(GenerationalEngine):
             small = [seg for seg in handle.ix._segments() if seg.doc_count_all() <= SMALL_SEGMENT_DOCS]
             if len(small) < 2 or len(handle.leaves) <= COMPACT_ABOVE:
                 return False
-            since = time.time_ns() - 2_000_000_000
-            try:
-                writer = _writer(handle.ix, WRITER_LIMIT_MB, timeout=self.lock_timeout)
-            except LockError as exc:
-                raise IndexBusy(f"the Whoosh index is locked by another writer: {exc}") from exc
-            writer.commit(mergetype=_merge_small_segments)
-            fsync_tree(self.store.path(self.generation), since)
+            self._durably(lambda live: self._update_writer(live).commit(mergetype=_merge_small_segments))
             return True
+
+    def _update_writer(self, handle: _View):
+        """A writer on the live generation (the store's write lock is held); Whoosh's own lock error becomes IndexBusy."""
+        try:
+            return _writer(handle.ix, WRITER_LIMIT_MB, timeout=self.lock_timeout)
+        except LockError as exc:
+            raise IndexBusy(f"the Whoosh index is locked by another writer: {exc}") from exc
 
     def _build(self, path: Path, docs: Iterable[SearchDoc], progress: Progress | None) -> int:
         # Postings are grouped per term as documents arrive (whoosh_build.TermPool: no sort, no
