@@ -119,6 +119,19 @@ def load_task_modules() -> None:
     import portal.search.tasks  # noqa: F401  (periodic outbox repair, index rebuild)
 
 
+def enqueue_after_commit(task, *args, what: str) -> bool:
+    """Queue `task(*args)` for work already committed. Never fails the caller: with the queue down (Redis
+    stopped) the error is logged and False returned; the worker's periodic requeue/backfill takes the work."""
+    from flask import current_app
+
+    try:
+        task(*args)
+    except Exception:  # a queue that is down must not turn a stored upload into an error
+        current_app.logger.exception("could not queue %s", what)
+        return False
+    return True
+
+
 def registered_tasks() -> set[str]:
     """The names of the tasks this process can run ("module.function")."""
     return set(huey._registry._registry)

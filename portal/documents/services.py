@@ -422,11 +422,9 @@ def queue_ocr(document_id: int) -> None:
     """Queue the OCR of a committed document. Never fails the caller: with the queue down (Redis stopped)
     the document stays pending, and the worker's requeue (periodic, and at its start) takes it."""
     from portal.documents.tasks import ocr_document
+    from portal.tasks import enqueue_after_commit
 
-    try:
-        ocr_document(document_id)
-    except Exception:  # the upload is stored; only its queueing failed
-        current_app.logger.exception("could not queue the OCR of document %s", document_id)
+    enqueue_after_commit(ocr_document, document_id, what=f"the OCR of document {document_id}")
 
 
 def _audit_view(document: Document) -> dict:

@@ -210,11 +210,9 @@ def queue_thumbnail(document_id: int) -> None:
     """Queue the thumbnail of a stored document (after the upload's commit). Never fails the caller:
     a thumbnail is a nicety that the backfill or the first view makes anyway."""
     from portal.documents.tasks import make_thumbnail
+    from portal.tasks import enqueue_after_commit
 
-    try:
-        make_thumbnail(document_id)
-    except Exception:  # noqa: BLE001  (a queue that is down must not turn a stored upload into an error)
-        current_app.logger.exception("could not queue the thumbnail of document %s", document_id)
+    enqueue_after_commit(make_thumbnail, document_id, what=f"the thumbnail of document {document_id}")
 
 
 def forget(sha256: str) -> None:
