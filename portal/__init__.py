@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import threading
 import weakref
 from pathlib import Path
 
@@ -17,8 +15,7 @@ def _after_fork_in_child() -> None:
 
     Nothing here closes or locks: closing a SQLite connection in the child can checkpoint or unlink the
     parent's WAL, and a lock some other parent thread held at the fork stays held for ever in the child.
-    Everything dropped is made again on first use. Only modules already imported are touched (the PDF
-    child imports portal.documents.* without Flask)."""
+    Everything dropped is made again on first use."""
     for app in list(_APPS):
         sqlalchemy_ext = app.extensions.get("sqlalchemy")
         for engine in getattr(sqlalchemy_ext, "_app_engines", {}).get(app, {}).values():
@@ -26,20 +23,8 @@ def _after_fork_in_child() -> None:
         # Per-process pools of PDF inspections and thumbnail renders (their Conditions and counts).
         app.extensions.pop("pdf_inspections", None)
         app.extensions.pop("thumbnail_renders", None)
-    tasks = sys.modules.get("portal.tasks")
-    storage = getattr(getattr(tasks, "huey", None), "storage", None)
-    if storage is not None and hasattr(storage, "_conn"):  # huey's SQLite storage: one connection per process
-        storage._conn = None
-        storage.lock = threading.Lock()
-    search = sys.modules.get("portal.search.services")
-    if search is not None:  # open searchers and the outbox applier's thread lock
-        search._engines.clear()
-        search._appliers.clear()
-        search._engines_lock = threading.Lock()
-    for name in ("portal.documents.pdf", "portal.documents.thumbnails"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "_POOL_LOCK"):
-            module._POOL_LOCK = threading.Lock()
+    # Module-level state (the task queue's connection, searchers, pool locks, warm PDF children) is reset by
+    # each module's own fork hook, registered when it is imported.
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork (and no gunicorn)

@@ -18,6 +18,8 @@ task decorators so that cannot happen silently.
 """
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 from huey import Huey
@@ -151,3 +153,14 @@ def app_context():
     if has_app_context():
         return nullcontext()
     return _app.app_context()
+
+
+def _after_fork_in_child() -> None:
+    # Huey's SQLite storage holds one connection per process (and a lock another thread may have held at the fork).
+    storage = huey.storage
+    if hasattr(storage, "_conn"):
+        storage._conn = None
+        storage.lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -253,7 +253,7 @@ def test_a_score_race_across_processes_gives_one_200_and_one_409(portal, pair):
 
 
 def test_a_forked_child_drops_the_parents_connections_pools_and_searchers(app):
-    """What gunicorn's preload relies on (portal._after_fork_in_child): the child of a fork opens its own
+    """What gunicorn's preload relies on (portal._after_fork_in_child and each module's own fork hook): the child of a fork opens its own
     database connections, task-queue connection, searcher and PDF pools; the parent's stay untouched."""
     import sqlalchemy as sa
 

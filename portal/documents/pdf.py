@@ -662,6 +662,14 @@ def inspection_limits(config: Any) -> tuple[int, int]:
 _POOL_LOCK = threading.Lock()
 
 
+def _new_pool_lock_after_fork() -> None:
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_new_pool_lock_after_fork)
+
+
 def inspection_pool(app: Any) -> InspectionPool:
     """The app's inspection pool (one per app and process), made from its config on first use."""
     pool = app.extensions.get("pdf_inspections")

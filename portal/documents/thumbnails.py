@@ -326,6 +326,14 @@ def _placeholder(reason: str) -> Picture:
 _POOL_LOCK = threading.Lock()
 
 
+def _new_pool_lock_after_fork() -> None:
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_new_pool_lock_after_fork)
+
+
 def render_pool(app) -> InspectionPool:
     """Renders in request threads at once, per process: ``PORTAL_THUMBNAIL_MAX_RENDERS`` (2) running
     and as many waiting up to 3 s; beyond that the placeholder is served at once (not cached).

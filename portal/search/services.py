@@ -11,6 +11,7 @@ write covering it is on disk.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -142,6 +143,17 @@ class _Applier:
 
 
 _appliers: dict[str, _Applier] = {}
+
+
+def _after_fork_in_child() -> None:
+    # A forked server worker opens its own searchers and applier locks; the parent's are not its to use.
+    global _engines_lock
+    _engines.clear()
+    _appliers.clear()
+    _engines_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 APPLIER_LOCK_KEY = int.from_bytes(b"idx_outb", "big")  # a PostgreSQL advisory lock key of our own
 
 
