@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -250,3 +251,30 @@ class PortalProcess:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
+
+
+def score_race(save_one, save_other, round_: int, version: int) -> tuple[str, dict]:
+    """Two saves of one score cell at the same instant, both with `version`: exactly one 200 and one 409.
+
+    `save_one(points)` / `save_other(points)` PUT the cell (each through its own process) and return
+    (status, answer). New points each round: saving the value already stored is "no conflict" by design.
+    Returns the winner's points and the loser's answer (which carries the current value).
+    """
+    start = threading.Barrier(2)
+    outcomes: dict[str, tuple[int, dict]] = {}
+
+    def save(put, points: str) -> None:
+        start.wait(timeout=30)
+        outcomes[points] = put(points)
+
+    writers = [threading.Thread(target=save, args=(put, points))
+               for put, points in ((save_one, f"{round_}.25"), (save_other, f"{round_}.75"))]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=60)
+    assert sorted(status for status, _ in outcomes.values()) == [200, 409], (round_, outcomes)
+    winner = next(points for points, (status, _) in outcomes.items() if status == 200)
+    loser = next(answer for status, answer in outcomes.values() if status == 409)
+    assert loser["error"]["current"]["version"] == version + 1
+    return winner, loser

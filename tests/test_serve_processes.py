@@ -16,7 +16,6 @@ import http.cookies
 import json
 import os
 import re
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 
 from portal.demo.province import DEMO_PASSWORD
 from tests.pdf_factory import make_text_pdf
-from tests.procs import PortalProcess
+from tests.procs import PortalProcess, score_race
 
 PID = "X-Served-By-Pid"
 YEAR, BLOC = 2026, "K1"  # the demo's open year; huyện Na Hang leads K1 and scores its bloc stage
@@ -227,24 +226,9 @@ def test_a_score_race_across_processes_gives_one_200_and_one_409(portal, pair):
     path = f"/api/v1/scores/{card['id']}/{criterion['id']}/bloc"
     version = next(s["version"] for s in card["scores"] if s["criterion"] == criterion["id"] and s["stage"] == "bloc")
     for round_ in range(8):
-        start = threading.Barrier(2)
-        outcomes: dict[str, tuple[int, dict]] = {}
-
-        def save(pinned: Pinned, points: str) -> None:
-            start.wait(timeout=30)
-            outcomes[points] = pinned.api("PUT", path, token, {"points": points, "version": version})
-
-        # New values each round: saving the value already stored is "no conflict" by design (200, no write).
-        writers = [threading.Thread(target=save, args=(pinned, points))
-                   for pinned, points in ((a, f"{round_}.25"), (b, f"{round_}.75"))]
-        for writer in writers:
-            writer.start()
-        for writer in writers:
-            writer.join(timeout=60)
-        assert sorted(status for status, _ in outcomes.values()) == [200, 409], (round_, outcomes)
-        winner = next(points for points, (status, _) in outcomes.items() if status == 200)
-        loser = next(answer for status, answer in outcomes.values() if status == 409)
-        assert loser["error"]["current"]["version"] == version + 1
+        winner, _ = score_race(lambda points: a.api("PUT", path, token, {"points": points, "version": version}),
+                               lambda points: b.api("PUT", path, token, {"points": points, "version": version}),
+                               round_, version)
         status, now = b.api("GET", f"/api/v1/years/{YEAR}/blocs/{BLOC}/scores", token)
         stored = next(s for c in now["scorecards"] if c["id"] == card["id"] for s in c["scores"]
                       if s["criterion"] == criterion["id"] and s["stage"] == "bloc")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import threading
 import time
 
 import pytest
@@ -28,7 +27,7 @@ from portal.documents.ocr import ocr_available
 from tests import pg
 from tests.conftest import postgres_url_or_skip
 from tests.pdf_factory import make_scanned_pdf, make_text_pdf
-from tests.procs import PortalProcess
+from tests.procs import PortalProcess, score_race
 from tests.redis_server import fresh_url
 from tests.test_serve_processes import Pinned, _probe
 
@@ -161,24 +160,10 @@ def test_a_score_race_across_the_two_sites_gives_one_200_and_one_409(sites):
     scorecard, criterion, version = _cells(_feed(a, token), wide=True)[0]
     path = f"/api/v1/scores/{scorecard}/{criterion}/bloc"
     for round_ in range(4):
-        start = threading.Barrier(2)
-        outcomes: dict[str, tuple[int, dict]] = {}
-
-        def save(site: PortalProcess, points: str) -> None:
-            start.wait(timeout=30)
-            outcomes[points] = site.request("PUT", path, token=token, json_body={"points": points, "version": version})
-
-        # New values each round: saving the value already stored is "no conflict" by design.
-        writers = [threading.Thread(target=save, args=(site, points))
-                   for site, points in ((a, f"{round_}.25"), (b, f"{round_}.75"))]
-        for writer in writers:
-            writer.start()
-        for writer in writers:
-            writer.join(timeout=60)
-        assert sorted(status for status, _ in outcomes.values()) == [200, 409], (round_, outcomes)
-        winner = next(points for points, (status, _) in outcomes.items() if status == 200)
-        loser = next(answer for status, answer in outcomes.values() if status == 409)
-        assert loser["error"]["current"]["version"] == version + 1
+        winner, _ = score_race(
+            lambda points: a.request("PUT", path, token=token, json_body={"points": points, "version": version}),
+            lambda points: b.request("PUT", path, token=token, json_body={"points": points, "version": version}),
+            round_, version)
         for site in (a, b):  # both sites read the winner's value
             stored = next(v for c, k, v in _cells(_feed(site, token), wide=True) if (c, k) == (scorecard, criterion))
             assert stored == version + 1
