@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FAST_ARGON2, PASSWORD, AuthActions
+from tests.perf.stats import percentile
 
 YEARS = list(range(2015, 2027))
 TYPES = [("KH", 18), ("BC", 24), ("QĐ", 14), ("CV", 10), ("TB", 8), ("GU", 8), ("CT", 6), ("HD", 4), ("BB", 4),
@@ -62,14 +63,6 @@ PAGES = (
     ("API year+type", "/api/v1/documents?year=2020&type=KH"),
 )
 HTMX = {"HX-Request": "true", "HX-Target": "document-results"}
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def _database_url(tmp: Path) -> str:
@@ -215,7 +208,7 @@ def measure(app, repeat: int) -> dict:
             response = client.get(path, headers=headers)
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
-        out[label] = {"p50": statistics.median(times), "p95": _percentile(times, 95),
+        out[label] = {"p50": statistics.median(times), "p95": percentile(times, 95),
                       "queries": len(recorder.statements), "statements": recorder.statements}
     return out
 

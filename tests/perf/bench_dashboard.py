@@ -34,19 +34,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, AuthActions, count_queries, make_app
+from tests.perf.stats import percentile
 
 YEARS = (2024, 2025, 2026)
 UNITS_PER_BLOC = 15
 SIZES = {"small": ((3, 500), (8, 1300)), "full": ((3, 500), (30, 5000))}  # (blocs, documents): baseline, big
 PAGES = (("home (grid)", "/"), ("progress API", "/api/v1/years/2026/progress"), ("print view", "/progress/2026/print"))
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 @contextmanager
@@ -160,7 +153,7 @@ def measure(app, repeat: int) -> dict:
             response = client.get(path)
             times.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200
-        out[label] = {"p50": statistics.median(times), "p95": _percentile(times, 95), "queries": len(statements),
+        out[label] = {"p50": statistics.median(times), "p95": percentile(times, 95), "queries": len(statements),
                       "kb": len(response.data) / 1024}
     return out
 

@@ -86,6 +86,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.perf.stats import percentile
 from tests.procs import ROOT, PortalProcess, free_port
 
 YEAR, BLOC = 2026, "K1"  # the demo's open year; huyện Na Hang leads K1 and scores its bloc stage
@@ -107,16 +108,6 @@ def _cpus() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def _percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def _load() -> str:
@@ -407,7 +398,7 @@ async def _kind_costs(user: VirtualUser, group: int, repeat: int = 20) -> dict[s
             await user.act(kind, stats)
         cpu = server_cpu_s(group) - cpu
         values = stats.latencies.get(kind, [])
-        costs[kind] = {"cpu_ms": 1000 * cpu / repeat, "p50": _percentile(values, 50), "errors": stats.error_count()}
+        costs[kind] = {"cpu_ms": 1000 * cpu / repeat, "p50": percentile(values, 50), "errors": stats.error_count()}
     print("    alone, one at a time (" + str(repeat) + " each): " + ", ".join(
         f"{kind} {c['p50']:.0f} ms / CPU {c['cpu_ms']:.0f} ms" for kind, c in costs.items()))
     return costs
@@ -418,16 +409,16 @@ def _row(label, count, think, static, static_s, mix, mix_s, load_before, load_af
     for kind in (*WEIGHTS, "pages"):
         values = ([ms for k in PAGE_KINDS for ms in mix.latencies.get(k, [])] if kind == "pages"
                   else mix.latencies.get(kind, []))
-        kinds[kind] = {"n": len(values), "p50": _percentile(values, 50), "p95": _percentile(values, 95),
-                       "p99": _percentile(values, 99)}
+        kinds[kind] = {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
+                       "p99": percentile(values, 99)}
     static_values = static.latencies.get("static", [])
     total = sum(mix.count(k) for k in WEIGHTS)
     return {
         "server": label, "users": count, "think": think, "seconds": mix_s,
         "rps": total / mix_s, "errors": mix.error_count() + static.error_count(),
         "conflicts": mix.count("save", "409"), "busy": mix.count("upload", "429"),
-        "static_rps": len(static_values) / static_s, "static_p50": _percentile(static_values, 50),
-        "static_p95": _percentile(static_values, 95), "kinds": kinds,
+        "static_rps": len(static_values) / static_s, "static_p50": percentile(static_values, 50),
+        "static_p95": percentile(static_values, 95), "kinds": kinds,
         "error_samples": (static.errors + mix.errors)[:5], "load": f"{load_before} → {load_after}",
     }
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from portal.search.engine import SearchQuery, SearchResult, get_engine
+from tests.perf.stats import percentile
 
 try:
     from tests.perf.corpus import generate
@@ -93,16 +94,6 @@ def _engines() -> list[str]:
     return [e.strip() for e in os.environ.get("BENCH_ENGINES", "whoosh,tantivy").split(",") if e.strip()]
 
 
-def _percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def _dir_mb(path: Path) -> float:
     total = 0
     for root, _dirs, files in os.walk(path):
@@ -125,7 +116,7 @@ class Timing:
         return [v for vs in self.per_query.values() for v in vs]
 
     def p(self, q: float, label: str | None = None) -> float:
-        return _percentile(self.per_query[label] if label else self.all(), q)
+        return percentile(self.per_query[label] if label else self.all(), q * 100)
 
 
 def _time(fn: Callable[[], object], repeat: int) -> list[float]:
