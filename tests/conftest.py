@@ -142,6 +142,16 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
+    yield from _postgres_database()
+
+
+@pytest.fixture
+def postgres_database_url():
+    """A new PostgreSQL database, for what only PostgreSQL can do (skipped without it, failed when CI requires it)."""
+    yield from _postgres_database()
+
+
+def _postgres_database():
     url = postgres_url_or_skip()
     yield url
     dispose_made_apps()  # the fixtures that use this one are done with it

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import sqlalchemy as sa
 from flask import g
 
 from portal.documents.models import IndexOutbox
 from portal.extensions import db
 from portal.search import services as search
-from tests import pg
-from tests.conftest import Org, dispose_made_apps, make_app, postgres_url_or_skip
+from tests.conftest import Org, make_app
 from tests.test_search import upload
 from tests.unit.test_document_services import PLAN
 
 
-@pytest.fixture
-def database_url():
-    url = postgres_url_or_skip()
-    yield url
-    dispose_made_apps()
-    pg.drop_database(url)
-
-
-def test_an_applier_on_one_machine_holds_off_the_other(tmp_path, database_url):
-    first = make_app(tmp_path / "one", DATABASE_URL=database_url)
-    second = make_app(tmp_path / "two", DATABASE_URL=database_url)
+def test_an_applier_on_one_machine_holds_off_the_other(tmp_path, postgres_database_url):
+    first = make_app(tmp_path / "one", DATABASE_URL=postgres_database_url)
+    second = make_app(tmp_path / "two", DATABASE_URL=postgres_database_url)
     Org(first)
     holding, release = threading.Event(), threading.Event()
 

@@ -16,8 +16,7 @@ from portal.documents.models import Document
 from portal.extensions import db
 from portal.search import services as search
 from portal.search.engine import SearchQuery
-from tests import pg
-from tests.conftest import FAST_ARGON2, Org, dispose_made_apps, make_app, postgres_url_or_skip
+from tests.conftest import FAST_ARGON2, Org, make_app
 from tests.test_search import (  # noqa: F401  (collected again here, on the postgres engine)
     FLAG,
     test_check_finds_changed_and_missing_originals,
@@ -47,12 +46,9 @@ from tests.unit.test_document_services import DIRECTIVE, PLAN
 
 
 @pytest.fixture
-def database_url():
+def database_url(postgres_database_url):
     """PostgreSQL only: the engine needs it (skipped without PostgreSQL, failed when CI requires it)."""
-    url = postgres_url_or_skip()
-    yield url
-    dispose_made_apps()
-    pg.drop_database(url)
+    return postgres_database_url
 
 
 @pytest.fixture

@@ -104,14 +104,9 @@ def engine_name(request) -> str:
 
 
 @pytest.fixture
-def database(engine_name):
+def database(engine_name, request):
     """The postgres engine's database (a new one per test); None for the folder engines."""
-    if engine_name != "postgres":
-        yield None
-        return
-    url = postgres_url_or_skip()
-    yield url
-    pg.drop_database(url)
+    return request.getfixturevalue("postgres_database_url") if engine_name == "postgres" else None
 
 
 @pytest.fixture
