@@ -670,15 +670,20 @@ def test_postgres_failed_rebuild_leaves_index_untouched(engine):
     assert ids(engine, "giao ước") == {1, 7, 10}
 
 
-@postgres_only
-def test_postgres_table_of_another_shape_is_corrupt_and_rebuild_recovers(engine, make_engine, database, tmp_path):
+def _run_sql(database: str, statement: str) -> None:
+    """Change the postgres engine's table behind its back, as a careless administrator would."""
     import sqlalchemy as sa
 
-    engine.close()
     db = sa.create_engine(database, poolclass=sa.pool.NullPool)
     with db.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE search_index DROP COLUMN pairs"))
+        conn.execute(sa.text(statement))
     db.dispose()
+
+
+@postgres_only
+def test_postgres_table_of_another_shape_is_corrupt_and_rebuild_recovers(engine, make_engine, database, tmp_path):
+    engine.close()
+    _run_sql(database, "ALTER TABLE search_index DROP COLUMN pairs")
     damaged = make_engine(tmp_path / "index")
     with pytest.raises(IndexCorrupt):
         damaged.open()
@@ -691,13 +696,8 @@ def test_postgres_table_of_another_shape_is_corrupt_and_rebuild_recovers(engine,
 
 @postgres_only
 def test_postgres_missing_table_is_created_empty(engine, make_engine, database, tmp_path):
-    import sqlalchemy as sa
-
     engine.close()
-    db = sa.create_engine(database, poolclass=sa.pool.NullPool)
-    with db.begin() as conn:
-        conn.execute(sa.text("DROP TABLE search_index"))
-    db.dispose()
+    _run_sql(database, "DROP TABLE search_index")
     fresh = make_engine(tmp_path / "index")
     assert fresh.doc_count() == 0 and search(fresh, "thi đua").total == 0
     fresh.add_or_update(CORPUS[:2])
